@@ -1,0 +1,38 @@
+# The two commands of the quick start are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck pytest bench content-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP_RUN)
+
+run: $(STAMP_RUN)  ## start the bot (console channel when no platform token is set)
+	$(BIN)/studybot run $(ARGS)
+
+test: $(STAMP_DEV)  ## lint, format check, mypy strict, the whole pytest suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot
+	$(BIN)/pytest -q
+
+bench: $(STAMP_DEV)  ## benchmarks (never part of make test)
+	$(BIN)/python bench/engine.py $(ARGS)
+
+content-check: $(STAMP_RUN)
+	$(BIN)/studybot content check
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

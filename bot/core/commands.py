@@ -39,7 +39,9 @@ STUDY: tuple[Subcommand, ...] = (
     Subcommand("reveal-now", "/study reveal-now", "reveal the open question now", admin=True),
     Subcommand("skip", "/study skip", "skip today's question", admin=True),
     Subcommand("pause", "/study pause [followups]", "pause the channel (or your DMs)", admin=True),
-    Subcommand("resume", "/study resume [followups]", "resume the channel (or your DMs)", admin=True),
+    Subcommand(
+        "resume", "/study resume [followups]", "resume the channel (or your DMs)", admin=True
+    ),
 )
 STUDY_NAMES: tuple[str, ...] = tuple(s.name for s in STUDY)
 QUIZ_USAGE = "/quiz [topic] [count]"

@@ -44,7 +44,9 @@ class StreakHistory:
     """Admin repairs: after folding day D, the streak is set to the value."""
 
 
-def step(state: StreakState, day: date, *, required: bool, kept: bool, forgiven: bool) -> StreakState:
+def step(
+    state: StreakState, day: date, *, required: bool, kept: bool, forgiven: bool
+) -> StreakState:
     """Fold one day into the state."""
     if not required or forgiven:
         return replace(state, evaluated_through=day)
@@ -100,4 +102,3 @@ def shown(state: StreakState, today: date, history: StreakHistory) -> int:
     ):
         return state.current + 1
     return state.current
-

@@ -209,7 +209,8 @@ def load_decks(path: Path) -> list[LoadedDeck]:
             continue
         if deck.deck.id in ids:
             problems.append(
-                f"{folder / DECK_FILE}:1: id: deck id {deck.deck.id!r} also used by {ids[deck.deck.id]}"
+                f"{folder / DECK_FILE}:1: id: deck id {deck.deck.id!r} "
+                f"also used by {ids[deck.deck.id]}"
             )
             continue
         ids[deck.deck.id] = folder

@@ -1,0 +1,212 @@
+"""The console adapter: read lines, translate each into one service call, print the reply.
+
+Conventions (DEVELOPERS and the e2e test rely on them):
+``/quiz`` and ``/study ...`` are commands; a plain line answers in the thread of the latest
+daily post; ``+:name:`` / ``-:name:`` add or remove a reaction on the latest reveal (or the
+latest bot message); a number presses that button; ``/as NAME`` switches the member
+speaking (the first member ever seen is the admin); ``/edit TEXT`` and ``/delete`` change
+or remove your last answer. Each line is handled to completion before the next is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import sys
+import threading
+import time
+from typing import TextIO
+
+import structlog
+
+from bot.adapters.console.chat import ConsoleChat
+from bot.adapters.console.render import CHANNEL, Printer
+from bot.core import emoji
+from bot.core.commands import parse_line
+from bot.core.errors import UserError
+from bot.core.models import Actor, Place, Target
+from bot.core.replies import Reply, Visibility
+from bot.services.study import StudyBot
+
+log = structlog.get_logger("studybot.console")
+WORKSPACE = "local"
+CHANNEL_REF = "study"
+_REACTION = re.compile(r"^([+-]):([a-z0-9_+-]+):$")
+_NAME = re.compile(r"^[A-Za-z][\w.-]{0,31}$")
+
+
+class ConsoleAdapter:
+    name = "console"
+
+    def __init__(
+        self,
+        study: StudyBot,
+        *,
+        stdin: TextIO | None = None,
+        printer: Printer | None = None,
+        first_member: str = "you",
+    ) -> None:
+        self.study = study
+        self.printer = printer or Printer()
+        self.chat = ConsoleChat(self.printer)
+        self._stdin = stdin or sys.stdin
+        self.member = first_member
+        self._last_answer: dict[str, tuple[str, str | None]] = {}
+        self.finished = asyncio.Event()
+
+    def connected(self) -> bool:
+        return True
+
+    def actor(self) -> Actor:
+        return Actor("console", WORKSPACE, self.member.lower(), self.member)
+
+    def place(self, thread: str | None = None) -> Place:
+        return Place("console", WORKSPACE, CHANNEL_REF, thread)
+
+    # ---- input --------------------------------------------------------------------------
+
+    def _reader(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+        try:
+            for line in self._stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        threading.Thread(target=self._reader, args=(loop, queue), daemon=True).start()
+        self.printer.write(
+            f"studybot console: you are {self.member} in {CHANNEL}. "
+            "Type /study help; /as NAME switches member; Ctrl-D quits."
+        )
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                line = getter.result()
+                if line is None:
+                    break
+                await self.handle(line.rstrip("\n"))
+        finally:
+            stopper.cancel()
+            self.finished.set()
+
+    # ---- one line -------------------------------------------------------------------------
+
+    async def handle(self, line: str) -> None:
+        started = time.perf_counter()
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return
+        action = "message"
+        try:
+            action = await self._dispatch(text)
+            outcome = "ok"
+        except UserError as exc:
+            self.printer.write(f"  (error) {exc.message}")
+            outcome = "rejected"
+        except Exception:
+            log.exception("console_line_failed")
+            self.printer.write("  (error) Something went wrong; the log has the details.")
+            outcome = "error"
+        log.info(
+            "interaction",
+            platform="console",
+            channel=CHANNEL_REF,
+            member=self.member,
+            action=action,
+            outcome=outcome,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+    async def _dispatch(self, text: str) -> str:
+        if text.startswith("/as"):
+            name = text[3:].strip()
+            if not _NAME.match(name):
+                raise UserError("Usage: /as NAME (letters, digits, . _ -; up to 32)")
+            self.member = name
+            self.printer.write(f"  (now speaking as {name})")
+            return "switch_member"
+        command = parse_line(text)
+        if command is not None:
+            reply = await self.study.command(
+                self.actor(), self.place(self.chat.latest_thread), command
+            )
+            self.show(reply)
+            return f"{command.name}:{command.sub or ''}".rstrip(":")
+        if text.isdigit() and int(text) in self.printer.buttons:
+            reply = await self.study.button(self.actor(), self.printer.buttons[int(text)])
+            self.show(reply)
+            return "button"
+        reaction = _REACTION.match(text)
+        if reaction:
+            return await self._react(reaction.group(1) == "+", reaction.group(2))
+        if text.startswith("/edit ") or text == "/delete":
+            return await self._change_last(text)
+        if text.startswith("/"):
+            raise UserError(f"Unknown command {text.split()[0]}. Try /study help.")
+        return await self._answer(text)
+
+    async def _answer(self, text: str) -> str:
+        thread = self.chat.latest_thread
+        ref = self.chat.new_ref()
+        self.printer.header(self.chat.where(thread), self.chat.short(ref), self.member)
+        self.printer.write(f"  {text}")
+        reply = await self.study.message(self.actor(), self.place(thread), ref, text)
+        if reply.react:
+            await self.chat.react(self.chat_target(thread), ref, reply.react)
+            self._last_answer[self.member] = (ref, thread)
+        self.show(reply)
+        return "answer"
+
+    def chat_target(self, thread: str | None) -> Target:
+        return Target("console", WORKSPACE, CHANNEL_REF, thread)
+
+    async def _react(self, added: bool, name: str) -> str:
+        target = self.chat.latest_reveal or self.chat.latest_bot_message
+        if target is None:
+            raise UserError("There is no bot message to react to yet.")
+        ref, thread = target
+        verb = "reacted" if added else "removed"
+        self.printer.write(f"  {self.member} {verb} {emoji.show(name)} on {self.chat.short(ref)}")
+        reply = await self.study.reaction(
+            self.actor(), self.place(thread), ref, name, added=added, on_bot_message=True
+        )
+        self.show(reply)
+        return "reaction_added" if added else "reaction_removed"
+
+    async def _change_last(self, text: str) -> str:
+        last = self._last_answer.get(self.member)
+        if last is None:
+            raise UserError("You have no answer in this session to change.")
+        ref, thread = last
+        if text == "/delete":
+            done = await self.study.message_deleted(self.place(thread), ref)
+            self.printer.write(f"  ({self.member} deleted {self.chat.short(ref)})")
+            if done:
+                del self._last_answer[self.member]
+            return "answer_deleted"
+        new_text = text.removeprefix("/edit ").strip()
+        await self.study.message_edited(self.place(thread), ref, new_text)
+        self.printer.write(f"  ({self.member} edited {self.chat.short(ref)}: {new_text})")
+        return "answer_edited"
+
+    def show(self, reply: Reply) -> None:
+        for message in reply.messages:
+            if reply.visibility == Visibility.CHANNEL:
+                self.printer.header(CHANNEL, self.chat.short(self.chat.new_ref()), "studybot")
+                self.printer.message(message)
+            else:
+                self.printer.private(self.member, message)
+        export = reply.data.get("export")
+        if isinstance(export, str):
+            self.printer.write(export)

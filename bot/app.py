@@ -1,0 +1,126 @@
+"""The composition root: the one place that builds and wires everything.
+
+``build(settings)`` opens resources in order (content, store, platforms, scheduler) and
+closes them in reverse; ``run(app)`` serves in one TaskGroup until SIGINT/SIGTERM or,
+for the console, the end of input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import structlog
+
+from bot.adapters.base import Adapter
+from bot.adapters.console import ConsoleAdapter
+from bot.adapters.console.render import Printer
+from bot.config import Settings
+from bot.core.models import Place
+from bot.core.srs import Srs
+from bot.decks import DeckLibrary, find_content_dir
+from bot.ports.chat import Chats
+from bot.ports.clock import Clock, ScaledClock, SystemClock
+from bot.scheduler import Scheduler
+from bot.scheduler.jobs import jobs
+from bot.services.base import Deps
+from bot.services.study import StudyBot
+from bot.store.sql import SqlStore
+
+log = structlog.get_logger("studybot.app")
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: SqlStore
+    study: StudyBot
+    scheduler: Scheduler
+    clock: Clock
+    adapters: list[Adapter] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def build(
+    settings: Settings,
+    *,
+    console: bool | None = None,
+    clock_speed: float = 1.0,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    clock: Clock | None = None,
+) -> AsyncIterator[App]:
+    library = DeckLibrary.load(find_content_dir(settings.content_dir))
+    store = await SqlStore.open(settings.db_url)
+    try:
+        clock = clock or (ScaledClock(clock_speed) if clock_speed != 1.0 else SystemClock())
+        chats = Chats()
+        deps = Deps(
+            store=store,
+            chats=chats,
+            clock=clock,
+            decks=library,
+            srs=Srs(desired_retention=settings.desired_retention),
+            policy=settings.policy(),
+        )
+        study = StudyBot(deps)
+        adapters: list[Adapter] = []
+        if console if console is not None else not settings.platforms:
+            adapter = ConsoleAdapter(
+                study, stdin=stdin, printer=Printer(stdout) if stdout else None
+            )
+            adapters.append(adapter)
+            chats.add(adapter.chat)
+        await seed_channels(study, settings)
+        scheduler = Scheduler(jobs(study, settings.tick_seconds), speed=clock_speed)
+        yield App(settings, store, study, scheduler, clock, adapters)
+    finally:
+        await store.close()
+
+
+async def seed_channels(study: StudyBot, settings: Settings) -> None:
+    """Channels from the config file; a channel an admin has set up keeps its settings."""
+    for item in settings.channels:
+        place = Place(item.platform, item.workspace, item.channel)
+        await study.channels.seed(place, item.settings(settings.default_tz))
+
+
+async def run(app: App) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    log.info("starting", adapters=[a.name for a in app.adapters], db=_safe_url(app.settings.db_url))
+    await app.scheduler.run_all_now()  # catch up what is due after downtime
+    app.scheduler.start()
+    try:
+        async with asyncio.TaskGroup() as group:
+            for adapter in app.adapters:
+                group.create_task(_serve(adapter, stop))
+            group.create_task(stop.wait())
+    finally:
+        app.scheduler.shutdown()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    log.info("stopped")
+    return 0
+
+
+async def _serve(adapter: Adapter, stop: asyncio.Event) -> None:
+    try:
+        await adapter.run(stop)
+    finally:
+        if adapter.name == "console":
+            stop.set()  # end of input ends the console session
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

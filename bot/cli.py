@@ -1,0 +1,123 @@
+"""The command line: ``studybot run | content check | db upgrade``.
+
+Settings are built once here and passed down. Any ``StudyBotError`` at start ends the
+process with one readable line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.core.errors import ConfigError, ContentError, StudyBotError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="studybot", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"studybot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (console channel when no token is set)")
+    _common(run)
+    run.add_argument("--console", action="store_true", help="also run the console channel")
+    run.add_argument(
+        "--clock-speed", type=float, default=1.0, metavar="N", help="run time N times faster"
+    )
+
+    content = sub.add_parser("content", help="work with deck content")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    check = content_sub.add_parser("check", help="validate decks; print counts per topic")
+    check.add_argument("path", nargs="?", type=Path, help="content folder or deck folder")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply database migrations")
+    _common(upgrade)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, metavar="FILE", help="a TOML settings file")
+    parser.add_argument("--db", type=Path, metavar="PATH", help="the SQLite database file")
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from bot.config import load_settings
+
+    overrides = {}
+    if args.db is not None:
+        overrides["db_url"] = f"sqlite+aiosqlite:///{args.db}"
+    return load_settings(args.config, **overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "content":
+            return content_check(args.path)
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(args))
+        return _run(args)
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"studybot: {len(exc.problems)} content problem(s)", file=sys.stderr)
+        return 1
+    except StudyBotError as exc:
+        print(f"studybot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def content_check(path: Path | None) -> int:
+    from bot.decks import find_content_dir, load_decks
+
+    folder = path or find_content_dir()
+    total = 0
+    for loaded in load_decks(folder):
+        deck = loaded.deck
+        total += len(deck.cards)
+        print(f"{deck.id}: {len(deck.cards)} cards ({deck.title})")
+        for topic, count in sorted(Counter(c.topic for c in deck.cards).items()):
+            print(f"  {topic:<16} {count:>4}")
+        levels = Counter(c.level for c in deck.cards)
+        print("  levels: " + ", ".join(f"{lv} {levels.get(lv, 0)}" for lv in deck.levels))
+        if loaded.sources is not None:
+            covered = {s for c in deck.cards for s in c.source}
+            print(
+                f"  sources: {len(covered & set(loaded.sources))} of {len(loaded.sources)} covered"
+            )
+    print(f"ok: {total} cards")
+    return 0
+
+
+async def _db_upgrade(args: argparse.Namespace) -> int:
+    from bot.store.sql import SqlStore
+
+    settings = _settings(args)
+    store = await SqlStore.open(settings.db_url)
+    await store.close()
+    print("database is up to date")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot import app, log
+
+    settings = _settings(args)
+    if args.clock_speed <= 0:
+        raise ConfigError("--clock-speed must be a positive number")
+    log.configure(settings.log_level, settings.log_format, stream=sys.stderr)
+
+    async def serve() -> int:
+        console = True if args.console else None
+        async with app.build(settings, console=console, clock_speed=args.clock_speed) as built:
+            return await app.run(built)
+
+    return asyncio.run(serve())

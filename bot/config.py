@@ -1,0 +1,254 @@
+"""Settings: environment (``STUDYBOT_*``), ``.env``, and an optional TOML file.
+
+Precedence, highest first: environment, ``.env``, the TOML file given with
+``--config``, defaults. In TOML, sections flatten into names: ``[slack] bot_token``
+is ``slack_bot_token`` (env ``STUDYBOT_SLACK_BOT_TOKEN``; the platforms' usual
+``SLACK_BOT_TOKEN``, ``SLACK_APP_TOKEN``, ``SLACK_SIGNING_SECRET``, ``DISCORD_TOKEN``
+and ``DISCORD_DEV_GUILD`` work too). Every token is a ``SecretStr``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.core.errors import ConfigError, InvalidInput
+from bot.core.models import ChannelSettings, Grade
+from bot.core.schedule import parse_days, parse_reveal, parse_time, zone
+from bot.services.policy import Policy, default_channel_settings
+
+ENV_PREFIX = "STUDYBOT_"
+
+
+def _check(parser: Any, value: str) -> str:
+    try:
+        parser(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+class ChannelConfig(BaseModel):
+    """A channel scheduled from the config file (an admin's /study setup later wins)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["console", "slack", "discord"]
+    workspace: str = "local"
+    channel: str
+    time: str = "09:30"
+    tz: str | None = None
+    days: str = "mon-fri"
+    reveal: str = "+6h"
+    decks: list[str] = []
+    topics: list[str] = []
+    levels: list[str] = []
+
+    def settings(self, default_tz: str) -> ChannelSettings:
+        return replace(
+            default_channel_settings(self.tz or default_tz),
+            post_time=parse_time(self.time),
+            days=parse_days(self.days),
+            reveal=parse_reveal(self.reveal),
+            decks=tuple(self.decks),
+            topics=tuple(self.topics),
+            levels=tuple(self.levels),
+        )
+
+    _time = field_validator("time")(lambda v: _check(parse_time, v))
+    _days = field_validator("days")(lambda v: _check(parse_days, v))
+    _reveal = field_validator("reveal")(lambda v: _check(parse_reveal, v))
+    _tz = field_validator("tz")(lambda v: v if v is None else _check(zone, v))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # storage and content
+    db_url: str = "sqlite+aiosqlite:///./studybot.db"
+    content_dir: Path | None = None
+    # schedule defaults for /study setup
+    default_tz: str = "UTC"
+    post_time: str = "09:30"
+    post_days: str = "mon-fri"
+    reveal: str = "+6h"
+    grace_hours: float = Field(3.0, ge=0, le=48)
+    channels: list[ChannelConfig] = []
+    # follow-ups
+    followup_daily_cap: int = Field(10, ge=1, le=100)
+    followup_batch: int = Field(5, ge=1, le=50)
+    waking_hours: str = "09:00-21:00"
+    desired_retention: float = Field(0.9, gt=0.5, lt=1.0)
+    # grades and admins
+    grade_emoji: Annotated[list[str], NoDecode] = ["x", "grimacing", "white_check_mark", "rocket"]
+    admins: Annotated[list[str], NoDecode] = []
+    # HTTP server (health, metrics, Slack HTTP mode)
+    http_host: str = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
+    http_port: int = Field(3000, ge=0, le=65535)
+    # platforms
+    slack_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "STUDYBOT_SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN", "slack_bot_token"
+        ),
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "STUDYBOT_SLACK_APP_TOKEN", "SLACK_APP_TOKEN", "slack_app_token"
+        ),
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "STUDYBOT_SLACK_SIGNING_SECRET", "SLACK_SIGNING_SECRET", "slack_signing_secret"
+        ),
+    )
+    slack_api_url: str | None = None
+    discord_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("STUDYBOT_DISCORD_TOKEN", "DISCORD_TOKEN", "discord_token"),
+    )
+    discord_dev_guild: int | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "STUDYBOT_DISCORD_DEV_GUILD", "DISCORD_DEV_GUILD", "discord_dev_guild"
+        ),
+    )
+    # operations
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "pretty"] = "auto"
+    tick_seconds: float = Field(30.0, gt=0, le=3600)
+
+    _tz = field_validator("default_tz")(lambda v: _check(zone, v))
+    _post_time = field_validator("post_time")(lambda v: _check(parse_time, v))
+    _post_days = field_validator("post_days")(lambda v: _check(parse_days, v))
+    _reveal = field_validator("reveal")(lambda v: _check(parse_reveal, v))
+
+    @field_validator("admins", "grade_emoji", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("grade_emoji")
+    @classmethod
+    def _four_grades(cls, value: list[str]) -> list[str]:
+        names = [v.strip(":") for v in value]
+        if len(names) != 4 or len(set(names)) != 4:
+            raise ValueError("give four different emoji names: again, hard, good, easy")
+        return names
+
+    @field_validator("waking_hours")
+    @classmethod
+    def _waking(cls, value: str) -> str:
+        start, sep, end = value.partition("-")
+        if not sep:
+            raise ValueError("use HH:MM-HH:MM, for example 09:00-21:00")
+        _check(parse_time, start)
+        _check(parse_time, end)
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init values carry the TOML file (see load_settings); env and .env override it.
+        return env_settings, dotenv_settings, init_settings
+
+    # ---- derived values ---------------------------------------------------------------
+
+    @property
+    def platforms(self) -> list[str]:
+        found = []
+        if self.slack_bot_token is not None:
+            found.append("slack")
+        if self.discord_token is not None:
+            found.append("discord")
+        return found
+
+    def channel_defaults(self) -> ChannelSettings:
+        base = default_channel_settings(self.default_tz)
+        return replace(
+            base,
+            post_time=parse_time(self.post_time),
+            days=parse_days(self.post_days),
+            reveal=parse_reveal(self.reveal),
+        )
+
+    def policy(self) -> Policy:
+        start, _, end = self.waking_hours.partition("-")
+        return Policy(
+            defaults=self.channel_defaults(),
+            grace=timedelta(hours=self.grace_hours),
+            followup_daily_cap=self.followup_daily_cap,
+            followup_batch=self.followup_batch,
+            waking_start=parse_time(start),
+            waking_end=parse_time(end),
+            grade_emoji=dict(zip(self.grade_emoji, Grade, strict=True)),
+            admins=frozenset(self.admins),
+        )
+
+
+def _flatten_toml(data: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for inner, inner_value in value.items():
+                flat[f"{key}_{inner}"] = inner_value
+        else:
+            flat[key] = value
+    return flat
+
+
+def _env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings once, or raise ``ConfigError`` with one line naming the setting."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values = _flatten_toml(tomllib.loads(config_file.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {config_file}") from None
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {config_file}: {exc}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        name = _env_name(loc[0]) if loc else "settings"
+        where = f"{name} ({'.'.join(loc[1:])})" if len(loc) > 1 else name
+        message = err["msg"].removeprefix("Value error, ")
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"invalid setting {where}: {message}{more}") from None

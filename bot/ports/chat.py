@@ -1,0 +1,61 @@
+"""The chat port: what services need from a platform to post on their own.
+
+Replies to a member's own interaction do not go through here: services return them
+(``Reply``) and the adapter that received the interaction draws them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.models import Target
+from bot.core.replies import Message
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where a message landed: its id, and the thread replies go to."""
+
+    message_ref: str
+    thread_ref: str
+
+
+class Chat(Protocol):
+    """One platform's outbound side. Permanent failures raise ``TargetUnavailable``."""
+
+    platform: str
+
+    async def post(
+        self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
+    ) -> Posted:
+        """Post to a channel (or into ``target.thread``); ``thread`` opens one on it.
+
+        ``key`` identifies the post for exactly-once delivery: the adapter attaches it
+        (Slack metadata, a Discord nonce/footer) so ``find_post`` can find it again.
+        """
+        ...
+
+    async def find_post(self, target: Target, key: str) -> Posted | None:
+        """A message posted earlier with ``key``, if the platform has it."""
+        ...
+
+    async def react(self, target: Target, message_ref: str, emoji: str) -> None: ...
+
+    async def send_dm(self, workspace: str, user_ref: str, message: Message) -> Posted: ...
+
+
+class Chats:
+    """The chat of every running platform, by platform name."""
+
+    def __init__(self) -> None:
+        self._by_platform: dict[str, Chat] = {}
+
+    def add(self, chat: Chat) -> None:
+        self._by_platform[chat.platform] = chat
+
+    def get(self, platform: str) -> Chat | None:
+        return self._by_platform.get(platform)
+
+    def __contains__(self, platform: str) -> bool:
+        return platform in self._by_platform

@@ -1,0 +1,150 @@
+"""Rows the store hands to services: plain frozen dataclasses, no database types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.core.models import ChannelSettings, Grade, Target
+from bot.core.srs import CardState
+from bot.core.streaks import StreakState
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    id: int
+    platform: str
+    workspace: str
+    channel_ref: str
+    name: str | None
+    enabled: bool
+    paused: bool
+    pause_reason: str | None
+    settings: ChannelSettings
+    source: str
+    cycle: int
+    next_post_at: datetime | None
+    next_leaderboard_at: datetime | None
+
+    def target(self, thread: str | None = None) -> Target:
+        return Target(self.platform, self.workspace, self.channel_ref, thread)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    id: int
+    platform: str
+    workspace: str
+    user_ref: str
+    name: str
+    tz: str | None
+    followups_paused: bool
+    dm_blocked_until: datetime | None
+    dm_block_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    id: int
+    channel_id: int
+    local_date: date
+    card_key: str | None
+    topic: str | None
+    cycle: int
+    new_cycle: bool
+    status: str
+    """intent | posted | missed | skipped"""
+    scheduled_for: datetime | None
+    claimed_at: datetime | None
+    claim_token: str | None
+    caught_up: bool
+    posted_at: datetime | None
+    message_ref: str | None
+    thread_ref: str | None
+    reveal_due_at: datetime | None
+    reveal_status: str
+    """pending | intent | posted"""
+    reveal_claimed_at: datetime | None
+    reveal_ref: str | None
+    revealed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    id: int
+    post_id: int
+    member_id: int
+    message_ref: str | None
+    text: str
+    before_reveal: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GradeRow:
+    post_id: int
+    member_id: int
+    grade: Grade
+    emoji: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCardState:
+    member_id: int
+    card_key: str
+    state: CardState
+    first_seen: datetime
+    origin_channel_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupRow:
+    id: int
+    member_id: int
+    card_key: str
+    due_at: datetime
+    status: str
+    """intent | sent | shown | graded"""
+    local_date: date
+    sent_at: datetime | None
+    message_ref: str | None
+    graded_at: datetime | None
+    grade: Grade | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuizRow:
+    id: int
+    member_id: int
+    topic: str | None
+    card_keys: tuple[str, ...]
+    position: int
+    shown: bool
+    grades: tuple[Grade, ...]
+    status: str
+    """open | done"""
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRow:
+    channel_id: int
+    member: MemberRow
+    joined_on: date
+    streak: StreakState
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    member_id: int
+    name: str
+    points: int
+    on_time_reviews: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueCard:
+    member: MemberRow
+    card_key: str
+    due_at: datetime
+    origin_channel_id: int | None

@@ -1,0 +1,52 @@
+"""The periodic jobs: each one short, each asks the store what is due.
+
+Never one job per channel: ten thousand channels are ten thousand rows, not ten
+thousand timers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from bot.services.study import StudyBot
+
+log = structlog.get_logger("studybot.jobs")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: float
+    """Seconds between runs, in bot time (divided by the clock speed for real time)."""
+    run: Callable[[], Awaitable[object]]
+
+
+def jobs(study: StudyBot, tick: float) -> list[Job]:
+    async def dispatch() -> object:
+        await study.posting.reconcile()
+        report = await study.posting.post_due()
+        revealed = await study.posting.reveal_due()
+        boards = await study.posting.leaderboards_due()
+        return {"posts": report, "reveals": revealed, "leaderboards": boards}
+
+    return [
+        Job("dispatch", tick, dispatch),
+        Job("followups", max(tick, 60.0) * 5, study.followups.send_due),
+        Job("streaks", 3600.0, study.streaks.roll_over),
+    ]
+
+
+async def run_logged(job: Job) -> None:
+    """Run a job; log and swallow its errors (the next tick tries again)."""
+    started = time.perf_counter()
+    try:
+        result = await job.run()
+    except Exception:
+        log.exception("job_failed", job=job.name)
+        return
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    log.debug("job_done", job=job.name, duration_ms=duration_ms, result=str(result))

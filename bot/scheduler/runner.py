@@ -1,0 +1,59 @@
+"""APScheduler 3.11 ``AsyncIOScheduler`` with an in-memory job store and a few jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.scheduler.jobs import Job, run_logged
+
+MIN_INTERVAL = 0.2
+
+
+class Scheduler:
+    """Runs each job every ``job.every / speed`` real seconds (``--clock-speed``)."""
+
+    def __init__(self, jobs: Sequence[Job], *, speed: float = 1.0) -> None:
+        self._jobs = list(jobs)
+        self._speed = speed
+        self._scheduler: AsyncIOScheduler | None = None
+        self.ticks = 0
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        for job in self._jobs:
+            seconds = max(MIN_INTERVAL, job.every / self._speed)
+            scheduler.add_job(
+                self._runner(job),
+                IntervalTrigger(seconds=seconds),
+                id=job.name,
+                name=job.name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(seconds)),
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def _runner(self, job: Job) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            self.ticks += 1
+            await run_logged(job)
+
+        return run
+
+    async def run_all_now(self) -> None:
+        """Run every job once, in order (at start, so catch-up does not wait a tick)."""
+        for job in self._jobs:
+            await run_logged(job)
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None and bool(self._scheduler.running)
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None

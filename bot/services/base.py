@@ -1,0 +1,105 @@
+"""What every service shares: its dependencies and a few helpers on members and time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.core.errors import NotAllowed
+from bot.core.models import Actor, Place
+from bot.core.points import Kind, award
+from bot.core.schedule import local_date, zone
+from bot.core.srs import Srs
+from bot.ports.chat import Chats
+from bot.ports.clock import Clock
+from bot.ports.decks import DeckSource
+from bot.ports.records import ChannelRow, MemberRow
+from bot.ports.store import Store, Tx
+from bot.services.policy import Policy
+
+# Study actions that keep a streak day (DESIGN.md); points-only rows do not.
+KEEPS_DAY = frozenset({"answer", "grade", "followup", "quiz_done"})
+
+
+@dataclass
+class Deps:
+    store: Store
+    chats: Chats
+    clock: Clock
+    decks: DeckSource
+    srs: Srs
+    policy: Policy
+
+
+class Service:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.store = deps.store
+        self.policy = deps.policy
+        self.decks = deps.decks
+
+    def now(self) -> datetime:
+        return self.deps.clock.now()
+
+    def member_tz(self, member: MemberRow, channel: ChannelRow | None = None) -> str:
+        if member.tz:
+            return member.tz
+        if channel is not None:
+            return channel.settings.tz
+        return self.policy.defaults.tz
+
+    def member_today(
+        self, member: MemberRow, now: datetime, channel: ChannelRow | None = None
+    ) -> date:
+        return local_date(now, zone(self.member_tz(member, channel)))
+
+    async def member(self, tx: Tx, actor: Actor, now: datetime) -> MemberRow:
+        return await tx.members.ensure(
+            actor.platform, actor.workspace, actor.user, actor.name, actor.tz, now
+        )
+
+    async def is_admin(self, tx: Tx, actor: Actor, member: MemberRow) -> bool:
+        if actor.is_admin or actor.user in self.policy.admins:
+            return True
+        if actor.platform == "console":
+            # On the local console the first member ever seen runs the channel.
+            return await tx.members.first_id(actor.platform, actor.workspace) == member.id
+        return False
+
+    async def require_admin(self, tx: Tx, actor: Actor, member: MemberRow, what: str) -> None:
+        if not await self.is_admin(tx, actor, member):
+            raise NotAllowed(f"Only workspace admins can {what}. Nothing was changed.")
+
+    async def channel_at(self, tx: Tx, place: Place) -> ChannelRow | None:
+        if place.is_dm:
+            return None
+        return await tx.channels.find(place.platform, place.workspace, place.channel)
+
+    async def record(
+        self,
+        tx: Tx,
+        member: MemberRow,
+        kind: Kind | str,
+        ref: str,
+        *,
+        day: date,
+        now: datetime,
+        on_time_review: bool = False,
+    ) -> int:
+        """Record a study action with its capped points; returns the points given."""
+        points = 0
+        if isinstance(kind, Kind):
+            points = award(kind, await tx.activity.earned(member.id, day, kind.value))
+        name = kind.value if isinstance(kind, Kind) else kind
+        keeps = name in KEEPS_DAY or name.startswith("followup")
+        added = await tx.activity.add(
+            member.id,
+            name,
+            ref,
+            local_date=day,
+            points=points,
+            keeps_day=keeps,
+            now=now,
+            on_time_review=on_time_review,
+        )
+        return points if added else 0

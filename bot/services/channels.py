@@ -1,0 +1,131 @@
+"""Channel administration: setup, status, pause and resume."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.errors import InvalidInput
+from bot.core.models import Actor, ChannelSettings, Place
+from bot.core.replies import Message, Reply, private, public
+from bot.core.rotation import eligible
+from bot.core.schedule import local_date, next_leaderboard_at, next_post_at, zone
+from bot.core.setup import apply_setup, describe
+from bot.ports.records import ChannelRow
+from bot.ports.store import Tx
+from bot.services.base import Service
+
+
+def _when(instant: datetime | None, tz: str) -> str:
+    if instant is None:
+        return "not scheduled"
+    return instant.astimezone(zone(tz)).strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+class Channels(Service):
+    async def save(
+        self,
+        tx: Tx,
+        place: Place,
+        settings: ChannelSettings,
+        *,
+        source: str,
+        name: str | None = None,
+    ) -> ChannelRow:
+        now = self.now()
+        if not self.decks.for_channel(settings):
+            raise InvalidInput("No card matches these decks, topics and levels; nothing changed.")
+        return await tx.channels.save(
+            place.platform,
+            place.workspace,
+            place.channel,
+            settings,
+            source=source,
+            now=now,
+            next_post_at=next_post_at(settings, now),
+            next_leaderboard_at=next_leaderboard_at(settings, now),
+            name=name,
+        )
+
+    async def seed(self, place: Place, settings: ChannelSettings) -> None:
+        """A channel from the config file: created, or updated while no admin changed it."""
+        async with self.store.write() as tx:
+            existing = await self.channel_at(tx, place)
+            if existing is None or (existing.source == "config" and existing.settings != settings):
+                await self.save(tx, place, settings, source="config")
+
+    async def setup(self, actor: Actor, place: Place, args: tuple[str, ...]) -> Reply:
+        if place.is_dm:
+            raise InvalidInput("Run /study setup in the channel you want to study in.")
+        async with self.store.write() as tx:
+            member = await self.member(tx, actor, self.now())
+            await self.require_admin(tx, actor, member, "set up a channel")
+            existing = await self.channel_at(tx, place)
+            if existing is not None and not args and existing.enabled:
+                return self._settings_reply(existing, "This channel is set up.")
+            base = existing.settings if existing else self.policy.defaults
+            settings = apply_setup(
+                base, args, decks=self.decks.decks.keys(), topics=self.decks.topics().keys()
+            )
+            channel = await self.save(tx, place, settings, source="admin")
+        headline = "Settings saved." if args else "This channel now studies daily."
+        return self._settings_reply(channel, headline, visible=True)
+
+    def _settings_reply(
+        self, channel: ChannelRow, headline: str, *, visible: bool = False
+    ) -> Reply:
+        settings = channel.settings
+        fields = (*describe(settings), ("next post", _when(channel.next_post_at, settings.tz)))
+        message = Message(
+            title=headline,
+            lines=("Change with /study setup key=value, e.g. time=10:00 days=mon,wed,fri",),
+            fields=fields,
+        )
+        return public(message) if visible else private(message)
+
+    async def status(self, place: Place) -> Reply:
+        async with self.store.read() as tx:
+            channel = await self.channel_at(tx, place)
+            if channel is None:
+                return private(
+                    Message(lines=("This channel is not set up. An admin can run /study setup.",))
+                )
+            today = local_date(self.now(), zone(channel.settings.tz))
+            post = await tx.posts.on_date(channel.id, today)
+            used = await tx.posts.used_in_cycle(channel.id, channel.cycle)
+            posted = await tx.posts.count(channel.id)
+        pool = len(eligible(self.decks.cards(), channel.settings))
+        state = "paused" if channel.paused else "active"
+        if channel.paused and channel.pause_reason:
+            state += f" ({channel.pause_reason})"
+        fields = (
+            ("state", state),
+            *describe(channel.settings),
+            ("next post", _when(channel.next_post_at, channel.settings.tz)),
+            ("today", post.status if post else "not posted yet"),
+            ("cycle", f"{channel.cycle}: {len(used)} of {pool} cards used"),
+            ("posts so far", str(posted)),
+        )
+        return private(Message(title="Channel status", fields=fields))
+
+    async def set_paused(self, actor: Actor, place: Place, paused: bool) -> Reply:
+        async with self.store.write() as tx:
+            member = await self.member(tx, actor, self.now())
+            await self.require_admin(tx, actor, member, "pause or resume the channel")
+            channel = await self.channel_at(tx, place)
+            if channel is None:
+                raise InvalidInput("This channel is not set up; run /study setup first.")
+            if paused == channel.paused:
+                word = "paused" if paused else "running"
+                return private(Message(lines=(f"The channel is already {word}.",)))
+            reason = f"paused by {actor.name}" if paused else None
+            await tx.channels.set_paused(channel.id, paused, reason)
+            if not paused:
+                # Do not catch up what was skipped while paused: schedule from now.
+                now = self.now()
+                await tx.channels.set_next(channel.id, post_at=next_post_at(channel.settings, now))
+        text = (
+            "Paused: no questions until /study resume. Streaks do not suffer meanwhile."
+            if paused
+            else "Resumed: the next question comes at the usual time."
+        )
+        return public(Message(lines=(text,)))

@@ -1,0 +1,116 @@
+"""Every message the bot writes, built as neutral ``Message`` values in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core import emoji
+from bot.core.commands import QUIZ_USAGE, STUDY
+from bot.core.leaderboard import Ranked
+from bot.core.models import Card, Grade
+from bot.core.points import table_markdown
+from bot.core.replies import Button, Message, Style
+from bot.services.policy import Policy
+
+
+def grade_legend(policy: Policy) -> str:
+    return " · ".join(f"{emoji.show(policy.emoji_for(g))} {g.label}" for g in Grade)
+
+
+def daily_post(
+    card: Card, *, reveal_at: str, key: str, policy: Policy, new_cycle: bool, deck_title: str
+) -> Message:
+    lines = [card.question, ""]
+    if new_cycle:
+        lines.insert(
+            0, "Every card of this channel has been posted once: a new cycle starts today."
+        )
+    lines.append(
+        f"Answer in this thread. Key points at {reveal_at}; then grade yourself by reacting "
+        f"to the reveal: {grade_legend(policy)}."
+    )
+    return Message(
+        title=f"📚 Question of the day · {card.topic} · {card.level}",
+        lines=tuple(lines),
+        fields=(("Topic", card.topic), ("Level", card.level), ("Deck", deck_title)),
+        footer=key,
+        kind="daily_post",
+    )
+
+
+def reveal(card: Card, *, answered: int, policy: Policy) -> Message:
+    lines = ["Key points:"]
+    lines += [f"• {point}" for point in card.key_points]
+    lines += ["", f"Model answer: {card.answer}"]
+    if card.follow_up:
+        lines += ["", f"Go deeper: {card.follow_up}"]
+    lines += [
+        "",
+        f"{answered} answered. How well did you know it? React to this message: "
+        f"{grade_legend(policy)}.",
+    ]
+    return Message(title="💡 The key points", lines=tuple(lines), kind="reveal")
+
+
+def grade_buttons(prefix: str) -> tuple[Button, ...]:
+    styles = {Grade.AGAIN: Style.DANGER, Grade.GOOD: Style.PRIMARY}
+    return tuple(Button(g.label, f"{prefix}:{int(g)}", styles.get(g, Style.DEFAULT)) for g in Grade)
+
+
+def card_question(card: Card, *, title: str, show_action: str, kind: str) -> Message:
+    return Message(
+        title=title,
+        lines=(card.question,),
+        fields=(("Topic", card.topic), ("Level", card.level)),
+        buttons=(Button("Show answer", show_action, Style.PRIMARY),),
+        kind=kind,
+    )
+
+
+def card_answer(card: Card, *, grade_prefix: str, kind: str) -> Message:
+    lines = ["Key points:"] + [f"• {p}" for p in card.key_points]
+    lines += ["", card.answer, "", "How well did you remember it?"]
+    return Message(
+        title="Answer", lines=tuple(lines), buttons=grade_buttons(grade_prefix), kind=kind
+    )
+
+
+def next_review(grade: Grade, due: datetime, now: datetime) -> str:
+    days = max(0, round((due - now).total_seconds() / 86400))
+    when = "tomorrow" if days <= 1 else f"in {days} days"
+    return f"Graded {grade.label}. You will see this card again {when}."
+
+
+def leaderboard(
+    title: str,
+    points: Sequence[Ranked],
+    streaks: Sequence[Ranked],
+    on_time: Sequence[Ranked],
+) -> Message:
+    def block(heading: str, rows: Sequence[Ranked], unit: str) -> list[str]:
+        if not rows:
+            return [heading, "  nobody yet"]
+        return [heading] + [f"  {r.rank}. {r.name}: {r.score} {unit}" for r in rows]
+
+    lines = block("Points", points, "pts")
+    lines += ["", *block("Active streaks", streaks, "days")]
+    lines += ["", *block("Reviews on time", on_time, "reviews")]
+    return Message(title=f"🏆 {title}", lines=tuple(lines), kind="leaderboard")
+
+
+def help_message(policy: Policy) -> Message:
+    lines = [
+        "Every posting day I ask one question here. Answer in the thread; at reveal time I "
+        "post the key points, and you grade yourself by reacting to them: "
+        f"{grade_legend(policy)}. Cards you are about to forget come back to you by DM.",
+        "",
+        f"{QUIZ_USAGE}: practice now (count 1-20, default 5)",
+    ]
+    lines += [f"{s.usage}: {s.summary}" + (" (admin)" if s.admin else "") for s in STUDY]
+    lines += ["", "Points:", table_markdown()]
+    return Message(title="studybot help", lines=tuple(lines))
+
+
+def note_message(text: str) -> Message:
+    return Message(lines=(text,))

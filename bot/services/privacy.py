@@ -1,0 +1,91 @@
+"""``/study export`` (a member's data as JSON) and ``/study forget-me`` (delete it all)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from bot.core.models import Actor
+from bot.core.replies import Button, Message, Reply, Style, private
+from bot.services.base import Service
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+class Privacy(Service):
+    async def export(self, actor: Actor) -> Reply:
+        async with self.store.read() as tx:
+            member = await tx.members.find(actor.platform, actor.workspace, actor.user)
+            if member is None:
+                return private(Message(lines=("I hold no data about you.",)))
+            document: dict[str, Any] = {
+                "member": {
+                    "platform": member.platform,
+                    "workspace": member.workspace,
+                    "user": member.user_ref,
+                    "name": member.name,
+                    "timezone": member.tz,
+                    "followups_paused": member.followups_paused,
+                },
+                "channels": [
+                    {
+                        "channel_id": m.channel_id,
+                        "joined_on": m.joined_on.isoformat(),
+                        "streak": m.streak.current,
+                        "best_streak": m.streak.best,
+                        "freezes": m.streak.freezes,
+                    }
+                    for m in await tx.members.memberships(member_id=member.id)
+                ],
+                "answers": [
+                    {"post_id": a.post_id, "text": a.text, "answered_at": a.created_at.isoformat()}
+                    for a in await tx.answers.for_member(member.id)
+                ],
+                "reviews": await tx.reviews.all_for(member.id),
+                "card_states": [
+                    {
+                        "card": s.card_key,
+                        "due": s.state.due.isoformat(),
+                        "stability": s.state.stability,
+                        "difficulty": s.state.difficulty,
+                        "reps": s.state.reps,
+                        "lapses": s.state.lapses,
+                    }
+                    for s in await tx.reviews.states_for(member.id)
+                ],
+                "activity": await tx.activity.for_member(member.id),
+            }
+        text = json.dumps(document, default=_jsonable, indent=2, sort_keys=True)
+        summary = (
+            f"Your data: {len(document['answers'])} answers, {len(document['reviews'])} reviews, "
+            f"{len(document['card_states'])} cards scheduled."
+        )
+        return Reply(
+            messages=(Message(title="Your studybot data", lines=(summary,), kind="export"),),
+            data={"export": text, "filename": "studybot-export.json"},
+        )
+
+    def confirm_forget(self) -> Reply:
+        return private(
+            Message(
+                title="Delete all your data?",
+                lines=(
+                    "This deletes your answers, grades, review history, schedules, points and "
+                    "streaks in every channel. It cannot be undone.",
+                    "Press the button, or type /study forget-me confirm.",
+                ),
+                buttons=(Button("Delete my data", "forget:confirm", Style.DANGER),),
+            )
+        )
+
+    async def forget(self, actor: Actor) -> Reply:
+        async with self.store.write() as tx:
+            member = await tx.members.find(actor.platform, actor.workspace, actor.user)
+            if member is not None:
+                await tx.members.delete(member.id)
+        return private(Message(lines=("Done: everything I stored about you is deleted.",)))

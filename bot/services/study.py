@@ -1,0 +1,191 @@
+"""The facade adapters call: one method per kind of interaction.
+
+Adapters parse platform payloads into ``Actor``, ``Place`` and a ``Command`` (or a
+message, reaction or button), call one method here, and draw the ``Reply``. User errors
+come back as replies, so each adapter's error boundary only has to log the rest.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from bot.core.commands import Command, parse_quiz
+from bot.core.errors import InvalidInput, UserError
+from bot.core.models import Actor, Grade, Place
+from bot.core.replies import Message, Reply, error, private, public
+from bot.services.base import Deps, Service
+from bot.services.channels import Channels
+from bot.services.followups import Followups
+from bot.services.info import Info
+from bot.services.posting import Posting
+from bot.services.privacy import Privacy
+from bot.services.quiz import Quiz
+from bot.services.streaks import Streaks
+from bot.services.threads import Threads
+
+log = structlog.get_logger("studybot.study")
+
+
+class StudyBot(Service):
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self.channels = Channels(deps)
+        self.posting = Posting(deps)
+        self.threads = Threads(deps)
+        self.followups = Followups(deps)
+        self.quiz = Quiz(deps)
+        self.info = Info(deps)
+        self.streaks = Streaks(deps)
+        self.privacy = Privacy(deps)
+
+    async def command(self, actor: Actor, place: Place, command: Command) -> Reply:
+        try:
+            return await self._command(actor, place, command)
+        except UserError as exc:
+            return error(exc.message)
+
+    async def _command(self, actor: Actor, place: Place, cmd: Command) -> Reply:
+        if cmd.name == "quiz":
+            return await self.quiz.start(actor, place, parse_quiz(cmd.args))
+        sub = cmd.sub or "help"
+        if sub == "help":
+            return self.info.help()
+        if sub == "streak":
+            if cmd.args:
+                return await self._repair(actor, place, cmd.args)
+            return await self.info.streak(actor, place)
+        if sub == "stats":
+            return await self.info.stats(actor, place)
+        if sub == "leaderboard":
+            return await self.info.leaderboard(place)
+        if sub == "topics":
+            return await self.info.topics(place)
+        if sub == "status":
+            return await self.channels.status(place)
+        if sub == "answer":
+            return await self.threads.answer(
+                actor, Place(place.platform, place.workspace, place.channel), None, cmd.rest
+            )
+        if sub == "export":
+            return await self.privacy.export(actor)
+        if sub == "forget-me":
+            if cmd.args[:1] == ("confirm",):
+                return await self.privacy.forget(actor)
+            return self.privacy.confirm_forget()
+        if sub == "setup":
+            return await self.channels.setup(actor, place, cmd.args)
+        if sub in ("pause", "resume"):
+            paused = sub == "pause"
+            if cmd.args[:1] == ("followups",):
+                return await self.followups.set_paused(actor, paused)
+            if cmd.args:
+                raise InvalidInput(f"Usage: /study {sub} (the channel) or /study {sub} followups")
+            return await self.channels.set_paused(actor, place, paused)
+        return await self._admin_action(actor, place, sub)
+
+    async def _admin_action(self, actor: Actor, place: Place, sub: str) -> Reply:
+        async with self.store.write() as tx:
+            member = await self.member(tx, actor, self.now())
+            what = {"post-now": "post now", "reveal-now": "reveal now", "skip": "skip a day"}[sub]
+            await self.require_admin(tx, actor, member, what)
+            channel = await self.channel_at(tx, place)
+        if channel is None:
+            raise InvalidInput("This channel is not set up; run /study setup first.")
+        if sub == "post-now":
+            post = await self.posting.post_now(channel)
+            return private(Message(lines=(f"Posted the question of {post.local_date}.",)))
+        if sub == "reveal-now":
+            post = await self.posting.reveal_now(channel)
+            return private(Message(lines=(f"Revealed the question of {post.local_date}.",)))
+        return public(Message(lines=(await self.posting.skip_today(channel),)))
+
+    async def _repair(self, actor: Actor, place: Place, args: tuple[str, ...]) -> Reply:
+        if len(args) < 2:
+            raise InvalidInput("Usage: /study streak MEMBER DAYS [reason]")
+        async with self.store.write() as tx:
+            member = await self.member(tx, actor, self.now())
+            await self.require_admin(tx, actor, member, "repair a streak")
+            channel = await self.channel_at(tx, place)
+            if channel is None:
+                raise InvalidInput("This channel is not set up; run /study setup first.")
+            text = await self.streaks.repair(
+                tx, channel, actor, args[0], args[1], " ".join(args[2:])
+            )
+        return public(Message(lines=(text,)))
+
+    # ---- thread events -------------------------------------------------------------------
+
+    async def message(
+        self,
+        actor: Actor,
+        place: Place,
+        message_ref: str,
+        text: str,
+        *,
+        event_id: str | None = None,
+    ) -> Reply:
+        try:
+            return await self.threads.answer(actor, place, message_ref, text, event_id=event_id)
+        except UserError as exc:
+            return error(exc.message)
+
+    async def message_edited(
+        self, place: Place, message_ref: str, text: str, *, event_id: str | None = None
+    ) -> bool:
+        return await self.threads.edit(place, message_ref, text, event_id=event_id)
+
+    async def message_deleted(
+        self, place: Place, message_ref: str, *, event_id: str | None = None
+    ) -> bool:
+        return await self.threads.delete(place, message_ref, event_id=event_id)
+
+    async def reaction(
+        self,
+        actor: Actor,
+        place: Place,
+        message_ref: str,
+        emoji: str,
+        *,
+        added: bool,
+        on_bot_message: bool = True,
+        event_id: str | None = None,
+    ) -> Reply:
+        try:
+            return await self.threads.reaction(
+                actor,
+                place,
+                message_ref,
+                emoji,
+                added=added,
+                on_bot_message=on_bot_message,
+                event_id=event_id,
+            )
+        except UserError as exc:
+            return error(exc.message)
+
+    # ---- buttons -------------------------------------------------------------------------
+
+    async def button(self, actor: Actor, action: str) -> Reply:
+        """A button press; ``action`` carries everything (buttons survive restarts)."""
+        try:
+            return await self._button(actor, action)
+        except UserError as exc:
+            return error(exc.message)
+
+    async def _button(self, actor: Actor, action: str) -> Reply:
+        parts = action.split(":")
+        try:
+            match parts:
+                case ["fu", "show", fid]:
+                    return await self.followups.show(actor, int(fid))
+                case ["fu", "grade", fid, grade]:
+                    return await self.followups.grade(actor, int(fid), Grade(int(grade)))
+                case ["qz", "show", qid, pos]:
+                    return await self.quiz.show(actor, int(qid), int(pos))
+                case ["qz", "grade", qid, pos, grade]:
+                    return await self.quiz.grade(actor, int(qid), int(pos), Grade(int(grade)))
+                case ["forget", "confirm"]:
+                    return await self.privacy.forget(actor)
+        except ValueError:
+            pass
+        raise InvalidInput("That button is not one of mine, or it has expired.")

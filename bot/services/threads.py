@@ -1,0 +1,191 @@
+"""What members do in a daily post's thread: answer (edit, delete) and grade by reaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.commands import MAX_ANSWER_CHARS
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.models import Actor, Place
+from bot.core.points import Kind
+from bot.core.replies import Reply, note
+from bot.ports.records import AnswerRow, ChannelRow, MemberRow, PostRow
+from bot.ports.store import Tx
+from bot.services import messages
+from bot.services.base import Service
+from bot.services.learning import Learning
+
+
+class Threads(Service):
+    async def _claim(self, tx: Tx, platform: str, event_id: str | None) -> bool:
+        return event_id is None or await tx.events.claim(platform, event_id, self.now())
+
+    async def answer(
+        self,
+        actor: Actor,
+        place: Place,
+        message_ref: str | None,
+        text: str,
+        *,
+        event_id: str | None = None,
+    ) -> Reply:
+        """A message in a daily post's thread (or ``/study answer``) is an answer."""
+        text = text.strip()
+        if not text:
+            raise InvalidInput("An empty answer does not count; write what you know.")
+        if len(text) > MAX_ANSWER_CHARS:
+            raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters.")
+        now = self.now()
+        async with self.store.write() as tx:
+            if not await self._claim(tx, place.platform, event_id):
+                return Reply()
+            channel = await self.channel_at(tx, place)
+            if channel is None:
+                return Reply()
+            if place.thread is None:
+                post = await tx.posts.latest(channel.id)
+                if post is None:
+                    raise NotFound("There is no question to answer yet.")
+            else:
+                post = await tx.posts.by_thread(channel.id, place.thread)
+                if post is None or post.status != "posted":
+                    return Reply()  # a thread that is not a daily post: just conversation
+            self._check_open(post, now)
+            member = await self.member(tx, actor, now)
+            return await self._record_answer(tx, channel, post, member, message_ref, text, now)
+
+    def _check_open(self, post: PostRow, now: datetime) -> None:
+        if post.revealed_at is not None and now - post.revealed_at > self.policy.answer_window:
+            raise InvalidInput(
+                f"The question of {post.local_date} closed after its reveal; "
+                "answer today's question instead."
+            )
+
+    async def _record_answer(
+        self,
+        tx: Tx,
+        channel: ChannelRow,
+        post: PostRow,
+        member: MemberRow,
+        message_ref: str | None,
+        text: str,
+        now: datetime,
+    ) -> Reply:
+        before_reveal = post.reveal_status != "posted"
+        added = await tx.answers.add(
+            post.id,
+            member.id,
+            message_ref=message_ref,
+            text=text,
+            before_reveal=before_reveal,
+            now=now,
+        )
+        if not added:
+            if message_ref is None:
+                existing = await tx.answers.get(post.id, member.id)
+                if existing is not None:
+                    await tx.answers.set_text(existing.id, text, now)
+                    return note("Your answer is updated.")
+            return Reply()  # further replies in the thread are discussion, not answers
+        day = self.member_today(member, now, channel)
+        await tx.members.join(channel.id, member.id, day)
+        ref = f"post:{post.id}"
+        points = await self.record(tx, member, Kind.ANSWER, ref, day=day, now=now)
+        if before_reveal:
+            points += await self.record(tx, member, Kind.EARLY_ANSWER, ref, day=day, now=now)
+        text_reply = f"Answer recorded (+{points} points)." if points else "Answer recorded."
+        return Reply(messages=note(text_reply).messages, react=self.policy.ack_emoji)
+
+    async def edit(
+        self, place: Place, message_ref: str, text: str, *, event_id: str | None = None
+    ) -> bool:
+        """An answer's message was edited: the answer follows. False if it was no answer."""
+        now = self.now()
+        async with self.store.write() as tx:
+            if not await self._claim(tx, place.platform, event_id):
+                return False
+            found = await self._answer_by_message(tx, place, message_ref)
+            if found is None or not text.strip():
+                return False
+            await tx.answers.set_text(found.id, text.strip()[:MAX_ANSWER_CHARS], now)
+            return True
+
+    async def delete(self, place: Place, message_ref: str, *, event_id: str | None = None) -> bool:
+        """An answer's message was deleted: the answer and its points go too."""
+        async with self.store.write() as tx:
+            if not await self._claim(tx, place.platform, event_id):
+                return False
+            found = await self._answer_by_message(tx, place, message_ref)
+            if found is None:
+                return False
+            await tx.answers.delete(found.id)
+            ref = f"post:{found.post_id}"
+            await tx.activity.remove(found.member_id, Kind.ANSWER.value, ref)
+            await tx.activity.remove(found.member_id, Kind.EARLY_ANSWER.value, ref)
+            return True
+
+    async def _answer_by_message(self, tx: Tx, place: Place, message_ref: str) -> AnswerRow | None:
+        channel = await self.channel_at(tx, place)
+        if channel is None or place.thread is None:
+            return None
+        post = await tx.posts.by_thread(channel.id, place.thread)
+        if post is None:
+            return None
+        return await tx.answers.by_message(post.id, message_ref)
+
+    async def reaction(
+        self,
+        actor: Actor,
+        place: Place,
+        message_ref: str,
+        emoji: str,
+        *,
+        added: bool,
+        on_bot_message: bool = True,
+        event_id: str | None = None,
+    ) -> Reply:
+        """A reaction on the reveal is a grade; adding replaces, removing withdraws."""
+        grade = self.policy.grade_emoji.get(emoji)
+        if grade is None:
+            return Reply()
+        now = self.now()
+        async with self.store.write() as tx:
+            if not await self._claim(tx, place.platform, event_id):
+                return Reply()
+            channel = await self.channel_at(tx, place)
+            if channel is None:
+                return Reply()
+            post = await tx.posts.by_reveal(channel.id, message_ref)
+            if post is None or post.card_key is None:
+                if not on_bot_message or not added:
+                    return Reply()
+                raise InvalidInput(
+                    "Grades count only on the reveal (the reply with the key points). "
+                    "React there once it is posted."
+                )
+            member = await self.member(tx, actor, now)
+            ref = f"{post.id}:{member.id}"
+            learning = Learning(self.deps)
+            if not added:
+                current = await tx.reviews.grade_of(post.id, member.id)
+                if current is None or current.emoji != emoji:
+                    return Reply()
+                await tx.reviews.remove_grade(post.id, member.id)
+                await learning.withdraw(tx, member, post.card_key, kind="daily", ref=ref, now=now)
+                await tx.activity.remove(member.id, Kind.GRADE.value, f"post:{post.id}")
+                return note("Your grade is withdrawn.")
+            await tx.reviews.set_grade(post.id, member.id, grade, emoji, now)
+            state = await learning.review(
+                tx,
+                member,
+                post.card_key,
+                grade,
+                kind="daily",
+                ref=ref,
+                now=now,
+                origin_channel_id=channel.id,
+            )
+            day = self.member_today(member, now, channel)
+            await tx.members.join(channel.id, member.id, day)
+            await self.record(tx, member, Kind.GRADE, f"post:{post.id}", day=day, now=now)
+            return note(messages.next_review(grade, state.due, now))

@@ -1,0 +1,268 @@
+"""Queries on channels, members and channel memberships."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.models import ChannelSettings
+from bot.core.streaks import StreakState
+from bot.ports.records import ChannelRow, MemberRow, MembershipRow
+from bot.store import convert
+from bot.store.tables import channel_members, channels, members
+
+
+class Channels:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, channel_id: int) -> ChannelRow | None:
+        row = (
+            await self._conn.execute(select(channels).where(channels.c.id == channel_id))
+        ).first()
+        return convert.channel(row) if row else None
+
+    async def find(self, platform: str, workspace: str, channel_ref: str) -> ChannelRow | None:
+        query = select(channels).where(
+            channels.c.platform == platform,
+            channels.c.workspace == workspace,
+            channels.c.channel_ref == channel_ref,
+        )
+        row = (await self._conn.execute(query)).first()
+        return convert.channel(row) if row else None
+
+    async def save(
+        self,
+        platform: str,
+        workspace: str,
+        channel_ref: str,
+        settings: ChannelSettings,
+        *,
+        source: str,
+        now: datetime,
+        next_post_at: datetime,
+        next_leaderboard_at: datetime,
+        name: str | None = None,
+    ) -> ChannelRow:
+        """Insert or update a channel's settings (and enable it)."""
+        values = convert.settings_columns(settings) | {
+            "enabled": True,
+            "source": source,
+            "next_post_at": next_post_at,
+            "next_leaderboard_at": next_leaderboard_at,
+            "updated_at": now,
+        }
+        if name is not None:
+            values["name"] = name
+        stmt = convert.upsert(self._conn, channels).values(
+            platform=platform,
+            workspace=workspace,
+            channel_ref=channel_ref,
+            created_at=now,
+            paused=False,
+            cycle=1,
+            **values,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform", "workspace", "channel_ref"], set_=values
+        )
+        await self._conn.execute(stmt)
+        saved = await self.find(platform, workspace, channel_ref)
+        assert saved is not None
+        return saved
+
+    async def set_paused(self, channel_id: int, paused: bool, reason: str | None) -> None:
+        await self._conn.execute(
+            update(channels)
+            .where(channels.c.id == channel_id)
+            .values(paused=paused, pause_reason=reason if paused else None)
+        )
+
+    async def set_next(
+        self,
+        channel_id: int,
+        *,
+        post_at: datetime | None = None,
+        leaderboard_at: datetime | None = None,
+        cycle: int | None = None,
+    ) -> None:
+        values: dict[str, object] = {}
+        if post_at is not None:
+            values["next_post_at"] = post_at
+        if leaderboard_at is not None:
+            values["next_leaderboard_at"] = leaderboard_at
+        if cycle is not None:
+            values["cycle"] = cycle
+        if values:
+            await self._conn.execute(
+                update(channels).where(channels.c.id == channel_id).values(**values)
+            )
+
+    async def due_posts(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
+        query = (
+            select(channels)
+            .where(channels.c.enabled, channels.c.next_post_at <= now)
+            .order_by(channels.c.next_post_at)
+            .limit(limit)
+        )
+        return [convert.channel(r) for r in await self._conn.execute(query)]
+
+    async def due_leaderboards(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
+        query = (
+            select(channels)
+            .where(channels.c.enabled, channels.c.next_leaderboard_at <= now)
+            .order_by(channels.c.next_leaderboard_at)
+            .limit(limit)
+        )
+        return [convert.channel(r) for r in await self._conn.execute(query)]
+
+    async def count(self) -> int:
+        return int(
+            (await self._conn.execute(select(func.count()).select_from(channels))).scalar_one()
+        )
+
+
+class Members:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, member_id: int) -> MemberRow | None:
+        row = (await self._conn.execute(select(members).where(members.c.id == member_id))).first()
+        return convert.member(row) if row else None
+
+    async def find(self, platform: str, workspace: str, user_ref: str) -> MemberRow | None:
+        query = select(members).where(
+            members.c.platform == platform,
+            members.c.workspace == workspace,
+            members.c.user_ref == user_ref,
+        )
+        row = (await self._conn.execute(query)).first()
+        return convert.member(row) if row else None
+
+    async def find_by_name(self, platform: str, workspace: str, name: str) -> MemberRow | None:
+        query = (
+            select(members)
+            .where(
+                members.c.platform == platform,
+                members.c.workspace == workspace,
+                func.lower(members.c.name) == name.lower(),
+            )
+            .order_by(members.c.id)
+        )
+        row = (await self._conn.execute(query)).first()
+        return convert.member(row) if row else None
+
+    async def ensure(
+        self, platform: str, workspace: str, user_ref: str, name: str, tz: str | None, now: datetime
+    ) -> MemberRow:
+        """The member, created on first sight; name and timezone follow the platform."""
+        existing = await self.find(platform, workspace, user_ref)
+        if existing is not None:
+            if existing.name == name and (tz is None or existing.tz == tz):
+                return existing
+            values = {"name": name} | ({"tz": tz} if tz is not None else {})
+            await self._conn.execute(
+                update(members).where(members.c.id == existing.id).values(**values)
+            )
+            return await self.get(existing.id) or existing
+        stmt = convert.upsert(self._conn, members).values(
+            platform=platform,
+            workspace=workspace,
+            user_ref=user_ref,
+            name=name,
+            tz=tz,
+            followups_paused=False,
+            created_at=now,
+        )
+        await self._conn.execute(stmt.on_conflict_do_nothing())
+        created = await self.find(platform, workspace, user_ref)
+        assert created is not None
+        return created
+
+    async def first_id(self, platform: str, workspace: str) -> int | None:
+        query = select(func.min(members.c.id)).where(
+            members.c.platform == platform, members.c.workspace == workspace
+        )
+        value = (await self._conn.execute(query)).scalar_one_or_none()
+        return int(value) if value is not None else None
+
+    async def set_followups_paused(self, member_id: int, paused: bool) -> None:
+        await self._conn.execute(
+            update(members).where(members.c.id == member_id).values(followups_paused=paused)
+        )
+
+    async def block_dm(self, member_id: int, until: datetime | None, reason: str | None) -> None:
+        await self._conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(dm_blocked_until=until, dm_block_reason=reason)
+        )
+
+    async def delete(self, member_id: int) -> None:
+        await self._conn.execute(delete(members).where(members.c.id == member_id))
+
+    async def join(self, channel_id: int, member_id: int, joined_on: date) -> None:
+        stmt = convert.upsert(self._conn, channel_members).values(
+            channel_id=channel_id, member_id=member_id, joined_on=joined_on
+        )
+        await self._conn.execute(stmt.on_conflict_do_nothing())
+
+    async def memberships(
+        self, *, channel_id: int | None = None, member_id: int | None = None
+    ) -> list[MembershipRow]:
+        query = select(channel_members, members).join(
+            members, members.c.id == channel_members.c.member_id
+        )
+        if channel_id is not None:
+            query = query.where(channel_members.c.channel_id == channel_id)
+        if member_id is not None:
+            query = query.where(channel_members.c.member_id == member_id)
+        rows = await self._conn.execute(query.order_by(channel_members.c.member_id))
+        return [_membership(r) for r in rows]
+
+    async def stale_streaks(self, before: date, limit: int = 5000) -> list[MembershipRow]:
+        """Memberships whose streak was last folded before ``before`` (or never)."""
+        query = (
+            select(channel_members, members)
+            .join(members, members.c.id == channel_members.c.member_id)
+            .where(
+                (channel_members.c.streak_through.is_(None))
+                | (channel_members.c.streak_through < before)
+            )
+            .limit(limit)
+        )
+        return [_membership(r) for r in await self._conn.execute(query)]
+
+    async def save_streak(self, channel_id: int, member_id: int, state: StreakState) -> None:
+        await self._conn.execute(
+            update(channel_members)
+            .where(
+                and_(
+                    channel_members.c.channel_id == channel_id,
+                    channel_members.c.member_id == member_id,
+                )
+            )
+            .values(
+                streak_current=state.current,
+                streak_best=state.best,
+                streak_freezes=state.freezes,
+                streak_progress=state.progress,
+                streak_through=state.evaluated_through,
+            )
+        )
+
+
+def _membership(row: Any) -> MembershipRow:
+    m = row._mapping
+    streak = StreakState(
+        current=m["streak_current"],
+        best=m["streak_best"],
+        freezes=m["streak_freezes"],
+        progress=m["streak_progress"],
+        evaluated_through=m["streak_through"],
+    )
+    member = convert.member_from(m, id_key="member_id")
+    return MembershipRow(m["channel_id"], member, m["joined_on"], streak)

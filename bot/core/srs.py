@@ -36,6 +36,13 @@ class CardState:
     lapses: int = 0
 
 
+def _utc(instant: datetime) -> datetime:
+    """fsrs wants ``datetime.timezone.utc`` exactly; naive times are a bug, not local time."""
+    if instant.tzinfo is None:
+        raise ValueError("review times must be aware UTC datetimes")
+    return instant.astimezone(UTC)
+
+
 class Srs:
     def __init__(self, *, desired_retention: float = DESIRED_RETENTION, fuzz: bool = True) -> None:
         self._scheduler = Scheduler(
@@ -46,7 +53,7 @@ class Srs:
         )
 
     def new(self, now: datetime) -> CardState:
-        return CardState(State.Learning.value, None, None, now.astimezone(UTC), None)
+        return CardState(State.Learning.value, None, None, _utc(now), None)
 
     def review(self, state: CardState, grade: Grade, at: datetime) -> CardState:
         card = FsrsCard(
@@ -59,7 +66,7 @@ class Srs:
             last_review=state.last_review,
         )
         after, _log = self._scheduler.review_card(
-            card, Rating(int(grade)), review_datetime=at.astimezone(UTC)
+            card, Rating(int(grade)), review_datetime=_utc(at)
         )
         return CardState(
             state=after.state.value,
@@ -89,4 +96,4 @@ class Srs:
             due=state.due,
             last_review=state.last_review,
         )
-        return float(self._scheduler.get_card_retrievability(card, now.astimezone(UTC)))
+        return float(self._scheduler.get_card_retrievability(card, _utc(now)))

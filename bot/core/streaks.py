@@ -90,7 +90,12 @@ def advance(state: StreakState, history: StreakHistory, through: date) -> Streak
 
 def replay(history: StreakHistory, through: date) -> StreakState:
     """The state recomputed from nothing but history: what the cache must equal."""
-    return advance(StreakState(), history, through)
+    state = StreakState()
+    repairs = history.repairs or {}
+    before_start = [day for day in repairs if day < history.start]
+    if before_start:  # a repair made on a member's first day dates from the day before
+        state = repaired(state, repairs[max(before_start)])
+    return advance(state, history, through)
 
 
 def shown(state: StreakState, today: date, history: StreakHistory) -> int:

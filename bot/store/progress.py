@@ -180,7 +180,7 @@ class StreakAudit:
             .where(streak_audit.c.channel_id == channel_id, streak_audit.c.member_id == member_id)
             .order_by(streak_audit.c.id)
         )
-        return dict((await self._conn.execute(query)).tuples().all())
+        return {row[0]: row[1] for row in await self._conn.execute(query)}
 
     async def entries(self, channel_id: int) -> list[dict[str, Any]]:
         query = (

@@ -1,0 +1,138 @@
+"""Follow-ups by DM and /quiz sessions, driven through buttons."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.core.models import Actor, Grade
+from bot.core.schedule import week_start
+from bot.core.replies import Reply
+from bot.decks import DeckLibrary
+from bot.services.policy import Policy
+from bot.services.study import StudyBot
+from bot.store.sql import SqlStore
+from tests.conftest import World, make_study
+from tests.fakes import FakeChat, FakeClock
+from tests.services.helpers import is_error, run, text_of
+
+
+def button(reply: Reply, label: str) -> str:
+    for message in reply.messages:
+        for b in message.buttons:
+            if b.label == label:
+                return b.action
+    raise AssertionError(f"no button {label!r} in {reply}")
+
+
+async def graded_daily_card(study: StudyBot, world: World, chat: FakeChat, who: Actor, grade: str) -> None:
+    await run(study, world.admin, world.channel, "/study setup")
+    await run(study, world.admin, world.channel, "/study post-now")
+    (post,) = chat.posts()
+    await study.message(who, world.thread(post.ref), "a1", "answer")
+    await run(study, world.admin, world.channel, "/study reveal-now")
+    (reveal,) = chat.posts("reveal")
+    await study.reaction(who, world.thread(post.ref), reveal.ref, grade, added=True)
+
+
+async def test_due_card_comes_back_by_dm_and_is_graded_by_buttons(
+    study: StudyBot, world: World, chat: FakeChat, clock: FakeClock, store: SqlStore
+) -> None:
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))  # 10:00 Berlin
+    await graded_daily_card(study, world, chat, world.alice, "x")  # Again: due tomorrow
+    assert await study.followups.send_due() == 0
+    clock.set(datetime(2025, 3, 4, 9, 5, tzinfo=UTC))
+    assert await study.followups.send_due() == 1
+    assert await study.followups.send_due() == 0  # open follow-up: not sent twice
+    (user, message, _ref) = chat.dms[0]
+    assert user == "U1"
+    show = message.buttons[0].action
+    assert show.startswith("fu:show:")
+    # Someone else cannot press Alice's buttons.
+    assert is_error(await study.button(world.bob, show))
+    answer = await study.button(world.alice, show)
+    assert "Key points" in text_of(answer)
+    graded = await study.button(world.alice, button(answer, "Good"))
+    assert "Graded Good" in text_of(graded)
+    assert is_error(await study.button(world.alice, button(answer, "Easy")))
+    async with store.read() as tx:
+        alice = await tx.members.find("fake", "T1", "U1")
+        assert alice is not None
+        (state,) = await tx.reviews.states_for(alice.id)
+        assert state.state.reps == 2
+        assert await tx.activity.week_points(alice.id, week_start(clock.now().date())) == 15 + 2 + 3
+
+
+async def test_followups_respect_waking_hours_pause_and_closed_dms(
+    study: StudyBot, world: World, chat: FakeChat, clock: FakeClock, store: SqlStore
+) -> None:
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    await graded_daily_card(study, world, chat, world.alice, "x")
+    clock.set(datetime(2025, 3, 4, 22, 0, tzinfo=UTC))  # 23:00 Berlin: asleep
+    assert await study.followups.send_due() == 0
+    clock.set(datetime(2025, 3, 5, 9, 0, tzinfo=UTC))
+    await run(study, world.alice, world.channel, "/study pause followups")
+    assert await study.followups.send_due() == 0
+    await run(study, world.alice, world.channel, "/study resume followups")
+    chat.closed_dms.add("U1")
+    assert await study.followups.send_due() == 0
+    async with store.read() as tx:
+        alice = await tx.members.find("fake", "T1", "U1")
+        assert alice is not None and alice.dm_block_reason == "dms_closed"
+    chat.closed_dms.clear()
+    assert await study.followups.send_due() == 0  # backing off
+    clock.advance(days=1, minutes=1)
+    assert await study.followups.send_due() == 1
+
+
+@pytest.mark.parametrize(("cap", "expected"), [(3, 3), (10, 9)])
+async def test_daily_followup_cap(
+    store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World,
+    cap: int, expected: int,
+) -> None:
+    study = make_study(store, chat, clock, library, Policy(followup_daily_cap=cap, followup_batch=5))
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    reply = await run(study, world.alice, world.channel, "/quiz 9")
+    for _ in range(9):
+        shown = await study.button(world.alice, button(reply, "Show answer"))
+        reply = await study.button(world.alice, button(shown, "Again"))
+    assert "recalled 0 of 9" in text_of(reply)
+    clock.set(datetime(2025, 3, 4, 9, 0, tzinfo=UTC))
+    sent = sum([await study.followups.send_due() for _ in range(4)])
+    assert sent == expected
+    clock.advance(days=1)
+    assert await study.followups.send_due() == min(5, cap, 9 - expected)  # a new day, a new cap
+
+
+async def test_quiz_flow_and_summary(study: StudyBot, world: World, store: SqlStore, clock: FakeClock) -> None:
+    reply = await run(study, world.bob, world.channel, "/quiz alpha 2")
+    assert "Quiz: 2 cards on alpha" in text_of(reply)
+    first = button(reply, "Show answer")
+    shown = await study.button(world.bob, first)
+    assert is_error(await study.button(world.alice, first))
+    nxt = await study.button(world.bob, button(shown, "Good"))
+    assert "card 2 of 2" in text_of(nxt)
+    # The first card's buttons are spent.
+    assert is_error(await study.button(world.bob, button(shown, "Easy")))
+    shown2 = await study.button(world.bob, button(nxt, "Show answer"))
+    summary = await study.button(world.bob, button(shown2, "Hard"))
+    assert "recalled 2 of 2" in text_of(summary)
+    async with store.read() as tx:
+        bob = await tx.members.find("fake", "T1", "U2")
+        assert bob is not None
+        kinds = [a["kind"] for a in await tx.activity.for_member(bob.id)]
+        assert kinds == ["quiz_card", "quiz_card", "quiz_done"]
+        assert await tx.activity.kept_days(bob.id, clock.now().date()) == {clock.now().date()}
+
+
+async def test_quiz_bad_input(study: StudyBot, world: World) -> None:
+    assert "Unknown topic 'cooking'" in text_of(await run(study, world.bob, world.channel, "/quiz cooking"))
+    assert "from 1 to 20, not 21" in text_of(await run(study, world.bob, world.channel, "/quiz 21"))
+    assert "from 1 to 20, not 0" in text_of(await run(study, world.bob, world.channel, "/quiz 0"))
+    assert is_error(await study.button(world.bob, "qz:grade:999:0:3"))
+    assert is_error(await study.button(world.bob, "nonsense"))
+
+
+async def test_grade_values_map_to_fsrs(study: StudyBot) -> None:
+    assert [g.value for g in Grade] == [1, 2, 3, 4]

@@ -104,7 +104,7 @@ async def run(app: App) -> int:
                 group.create_task(_serve(adapter, stop))
             group.create_task(stop.wait())
     finally:
-        app.scheduler.shutdown()
+        await app.scheduler.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

@@ -52,7 +52,9 @@ def policy() -> Policy:
     return Policy(defaults=default_channel_settings("Europe/Berlin"), admins=frozenset({"admin"}))
 
 
-def make_study(store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, policy: Policy) -> StudyBot:
+def make_study(
+    store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, policy: Policy
+) -> StudyBot:
     chats = Chats()
     chats.add(chat)
     deps = Deps(store, chats, clock, library, Srs(fuzz=False), policy)

@@ -7,9 +7,21 @@ import pytest
 
 BOT = Path(__file__).parent.parent / "bot"
 FORBIDDEN_IN_CORE = {
-    "sqlalchemy", "aiosqlite", "alembic", "apscheduler", "slack_bolt", "slack_sdk",
-    "discord", "aiohttp", "pydantic_settings", "structlog", "bot.store", "bot.adapters",
-    "bot.scheduler", "bot.app", "bot.config",
+    "sqlalchemy",
+    "aiosqlite",
+    "alembic",
+    "apscheduler",
+    "slack_bolt",
+    "slack_sdk",
+    "discord",
+    "aiohttp",
+    "pydantic_settings",
+    "structlog",
+    "bot.store",
+    "bot.adapters",
+    "bot.scheduler",
+    "bot.app",
+    "bot.config",
 }
 FORBIDDEN_IN_SERVICES = FORBIDDEN_IN_CORE - {"structlog"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -20,6 +21,7 @@ class Scheduler:
         self._speed = speed
         self._scheduler: AsyncIOScheduler | None = None
         self.ticks = 0
+        self._running: set[asyncio.Task[object]] = set()
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -40,7 +42,14 @@ class Scheduler:
     def _runner(self, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             self.ticks += 1
-            await run_logged(job)
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await run_logged(job)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
 
         return run
 
@@ -53,7 +62,14 @@ class Scheduler:
     def running(self) -> bool:
         return self._scheduler is not None and bool(self._scheduler.running)
 
-    def shutdown(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop starting jobs, then let the ones in flight finish (at most ``grace`` s)."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)

@@ -61,7 +61,14 @@ def test_parse_quiz_rejects(args: tuple[str, ...]) -> None:
 def test_setup_applies_everything() -> None:
     new = apply_setup(
         BASE,
-        ("time=10:15", "tz=Asia/Kolkata", "days=mon,wed,fri", "reveal=15:00", "topics=data", "levels=senior,lead"),
+        (
+            "time=10:15",
+            "tz=Asia/Kolkata",
+            "days=mon,wed,fri",
+            "reveal=15:00",
+            "topics=data",
+            "levels=senior,lead",
+        ),
         decks=DECKS,
         topics=TOPICS,
     )

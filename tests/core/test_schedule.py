@@ -23,7 +23,9 @@ from bot.core.schedule import (
 WEEKDAYS = frozenset(range(5))
 
 
-def settings(tz: str, at: time, days: frozenset[int] = WEEKDAYS, reveal: str = "+6h") -> ChannelSettings:
+def settings(
+    tz: str, at: time, days: frozenset[int] = WEEKDAYS, reveal: str = "+6h"
+) -> ChannelSettings:
     return ChannelSettings(tz=tz, post_time=at, days=days, reveal=parse_reveal(reveal))
 
 
@@ -87,7 +89,16 @@ def test_off_days_are_skipped() -> None:
 
 @given(
     st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1)),
-    st.sampled_from(["America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham", "America/Santiago"]),
+    st.sampled_from(
+        [
+            "America/New_York",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Asia/Kolkata",
+            "Pacific/Chatham",
+            "America/Santiago",
+        ]
+    ),
     st.frozensets(st.integers(0, 6), min_size=1),
     st.times(),
 )
@@ -123,7 +134,13 @@ def test_weekly_leaderboard_is_monday_0900_local() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("mon-fri", {0, 1, 2, 3, 4}), ("mon,wed,fri", {0, 2, 4}), ("sat-sun", {5, 6}), ("daily", set(range(7))), ("Tuesday", {1})],
+    [
+        ("mon-fri", {0, 1, 2, 3, 4}),
+        ("mon,wed,fri", {0, 2, 4}),
+        ("sat-sun", {5, 6}),
+        ("daily", set(range(7))),
+        ("Tuesday", {1}),
+    ],
 )
 def test_parse_days(text: str, expected: set[int]) -> None:
     assert parse_days(text) == expected

@@ -48,7 +48,9 @@ def test_seven_kept_days_earn_a_freeze_that_a_miss_spends() -> None:
 
 
 def test_freezes_are_capped() -> None:
-    kept = frozenset(MON + timedelta(days=i) for i in range(60) if (MON + timedelta(days=i)).weekday() < 5)
+    kept = frozenset(
+        MON + timedelta(days=i) for i in range(60) if (MON + timedelta(days=i)).weekday() < 5
+    )
     state = replay(history(kept), MON + timedelta(days=59))
     assert state.freezes == MAX_FREEZES
 

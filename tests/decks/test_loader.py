@@ -89,7 +89,9 @@ def test_yaml_tags_are_not_executed(deck: Path) -> None:
 def test_uncovered_sources_fail(deck: Path) -> None:
     (deck / "sources.yaml").write_text('items:\n  "000#1": first\n  "000#2": second\n')
     (deck / "alpha.yaml").write_text(
-        (deck / "alpha.yaml").read_text().replace("tags: [alpha]", 'tags: [alpha]\n  source: ["000#1"]', 1)
+        (deck / "alpha.yaml")
+        .read_text()
+        .replace("tags: [alpha]", 'tags: [alpha]\n  source: ["000#1"]', 1)
     )
     found = problems(deck.parent.parent)
     assert any("1 seed items have no card: 000#2" in p for p in found)

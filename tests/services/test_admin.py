@@ -15,10 +15,19 @@ from tests.services.helpers import is_error, run, text_of
 async def test_setup_defaults_then_changes(study: StudyBot, world: World, store: SqlStore) -> None:
     reply = await run(study, world.admin, world.channel, "/study setup")
     text = text_of(reply)
-    for expected in ("time: 09:30", "days: mon-fri", "reveal: +6h", "tz: Europe/Berlin", "decks: all"):
+    for expected in (
+        "time: 09:30",
+        "days: mon-fri",
+        "reveal: +6h",
+        "tz: Europe/Berlin",
+        "decks: all",
+    ):
         assert expected in text
     reply = await run(
-        study, world.admin, world.channel, "/study setup time=10:15 tz=Asia/Kolkata days=mon,wed,fri reveal=15:00 topics=alpha,beta levels=mid"
+        study,
+        world.admin,
+        world.channel,
+        "/study setup time=10:15 tz=Asia/Kolkata days=mon,wed,fri reveal=15:00 topics=alpha,beta levels=mid",
     )
     assert "Settings saved" in text_of(reply)
     async with store.read() as tx:
@@ -26,11 +35,17 @@ async def test_setup_defaults_then_changes(study: StudyBot, world: World, store:
         assert channel is not None
         s = channel.settings
         assert (s.post_time.hour, s.tz, sorted(s.days), s.topics, s.levels) == (
-            10, "Asia/Kolkata", [0, 2, 4], ("alpha", "beta"), ("mid",)
+            10,
+            "Asia/Kolkata",
+            [0, 2, 4],
+            ("alpha", "beta"),
+            ("mid",),
         )
 
 
-async def test_bad_setup_values_change_nothing(study: StudyBot, world: World, store: SqlStore) -> None:
+async def test_bad_setup_values_change_nothing(
+    study: StudyBot, world: World, store: SqlStore
+) -> None:
     await run(study, world.admin, world.channel, "/study setup")
     for bad, message in [
         ("time=25:00", "Invalid time"),
@@ -51,7 +66,15 @@ async def test_bad_setup_values_change_nothing(study: StudyBot, world: World, st
 async def test_non_admins_are_refused_and_nothing_changes(
     study: StudyBot, world: World, store: SqlStore, chat: FakeChat
 ) -> None:
-    for command in ("/study setup", "/study post-now", "/study reveal-now", "/study skip", "/study pause", "/study resume", "/study streak Bob 3"):
+    for command in (
+        "/study setup",
+        "/study post-now",
+        "/study reveal-now",
+        "/study skip",
+        "/study pause",
+        "/study resume",
+        "/study streak Bob 3",
+    ):
         reply = await run(study, world.bob, world.channel, command)
         assert is_error(reply), command
         assert "Only workspace admins" in text_of(reply)
@@ -65,7 +88,9 @@ async def test_platform_admin_flag_is_honoured(study: StudyBot, world: World) ->
     assert not is_error(await run(study, owner, world.channel, "/study setup"))
 
 
-async def test_pause_and_resume(study: StudyBot, world: World, chat: FakeChat, clock: FakeClock) -> None:
+async def test_pause_and_resume(
+    study: StudyBot, world: World, chat: FakeChat, clock: FakeClock
+) -> None:
     await run(study, world.admin, world.channel, "/study setup")
     assert "Paused" in text_of(await run(study, world.admin, world.channel, "/study pause"))
     assert "already paused" in text_of(await run(study, world.admin, world.channel, "/study pause"))
@@ -96,7 +121,11 @@ async def test_streak_repair_is_audited(
     assert is_error(await run(study, world.admin, world.channel, "/study streak Bob lots"))
     async with store.read() as tx:
         (entry,) = await tx.audit.entries(1)
-        assert (entry["old_value"], entry["new_value"], entry["reason"]) == (1, 12, "lost to an outage")
+        assert (entry["old_value"], entry["new_value"], entry["reason"]) == (
+            1,
+            12,
+            "lost to an outage",
+        )
         assert "Ada" in entry["actor"]
         (membership,) = await tx.members.memberships(channel_id=1)
         recomputed = await study.streaks.recomputed(tx, (await tx.channels.get(1)), membership)  # type: ignore[arg-type]
@@ -107,4 +136,6 @@ async def test_commands_in_an_unset_channel(study: StudyBot, world: World) -> No
     assert "not set up" in text_of(await run(study, world.bob, world.channel, "/study status"))
     assert is_error(await run(study, world.bob, world.channel, "/study leaderboard"))
     assert "help" in text_of(await run(study, world.bob, world.channel, "/study help"))
-    assert "Topics (9 cards)" in text_of(await run(study, world.bob, world.channel, "/study topics"))
+    assert "Topics (9 cards)" in text_of(
+        await run(study, world.bob, world.channel, "/study topics")
+    )

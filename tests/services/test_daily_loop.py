@@ -25,14 +25,20 @@ async def test_answers_count_once_and_are_acknowledged(
     study: StudyBot, world: World, chat: FakeChat, store: SqlStore
 ) -> None:
     thread = await setup_and_post(study, world, chat)
-    reply = await study.message(world.alice, world.thread(thread), "a1", "threads share memory", event_id="E1")
+    reply = await study.message(
+        world.alice, world.thread(thread), "a1", "threads share memory", event_id="E1"
+    )
     assert reply.react == "memo"
     assert "+15 points" in text_of(reply)
     # The same event delivered again changes nothing.
-    again = await study.message(world.alice, world.thread(thread), "a1", "threads share memory", event_id="E1")
+    again = await study.message(
+        world.alice, world.thread(thread), "a1", "threads share memory", event_id="E1"
+    )
     assert again.empty
     # A second message from Alice is discussion, not a second answer.
-    extra = await study.message(world.alice, world.thread(thread), "a2", "and also...", event_id="E2")
+    extra = await study.message(
+        world.alice, world.thread(thread), "a2", "and also...", event_id="E2"
+    )
     assert extra.react is None
     async with store.read() as tx:
         post = await tx.posts.by_thread(1, thread)
@@ -62,7 +68,9 @@ async def test_edit_updates_and_delete_removes_the_answer(
         assert await tx.activity.total_points(alice.id) == 0
 
 
-async def test_messages_outside_a_daily_thread_are_ignored(study: StudyBot, world: World, chat: FakeChat, store: SqlStore) -> None:
+async def test_messages_outside_a_daily_thread_are_ignored(
+    study: StudyBot, world: World, chat: FakeChat, store: SqlStore
+) -> None:
     await setup_and_post(study, world, chat)
     reply = await study.message(world.alice, world.thread("some-other-thread"), "x1", "hello")
     assert reply.empty
@@ -89,13 +97,17 @@ async def test_reveal_then_grades_add_change_remove(
     easy = await study.reaction(world.alice, place, reveal.ref, "rocket", added=True)
     assert "Graded Easy" in text_of(easy)
     # Removing the old emoji does nothing: the grade is now Easy.
-    assert (await study.reaction(world.alice, place, reveal.ref, "white_check_mark", added=False)).empty
+    assert (
+        await study.reaction(world.alice, place, reveal.ref, "white_check_mark", added=False)
+    ).empty
     async with store.read() as tx:
         alice = await tx.members.find("fake", "T1", "U1")
         assert alice is not None
         grade = await tx.reviews.grade_of(1, alice.id)
         assert grade is not None and grade.grade == Grade.EASY
-        history = await tx.reviews.history(alice.id, "testdeck/" + (await tx.posts.get(1)).card_key.split("/")[1])  # type: ignore[union-attr]
+        history = await tx.reviews.history(
+            alice.id, "testdeck/" + (await tx.posts.get(1)).card_key.split("/")[1]
+        )  # type: ignore[union-attr]
         assert [g for g, _ in history] == [Grade.EASY]
         points = await tx.activity.total_points(alice.id)
     assert points == 17  # 10 + 5 early + 2 grade, graded once
@@ -106,15 +118,23 @@ async def test_reveal_then_grades_add_change_remove(
         assert await tx.reviews.states_for(alice.id) == []
 
 
-async def test_a_grade_on_a_message_that_is_not_a_reveal(study: StudyBot, world: World, chat: FakeChat) -> None:
+async def test_a_grade_on_a_message_that_is_not_a_reveal(
+    study: StudyBot, world: World, chat: FakeChat
+) -> None:
     thread = await setup_and_post(study, world, chat)
-    reply = await study.reaction(world.alice, world.thread(thread), thread, "white_check_mark", added=True)
+    reply = await study.reaction(
+        world.alice, world.thread(thread), thread, "white_check_mark", added=True
+    )
     assert is_error(reply)
     assert "only on the reveal" in text_of(reply)
     # A non-grade emoji, or one on a member's message, is silently ignored.
-    assert (await study.reaction(world.alice, world.thread(thread), thread, "tada", added=True)).empty
     assert (
-        await study.reaction(world.alice, world.thread(thread), "m9", "x", added=True, on_bot_message=False)
+        await study.reaction(world.alice, world.thread(thread), thread, "tada", added=True)
+    ).empty
+    assert (
+        await study.reaction(
+            world.alice, world.thread(thread), "m9", "x", added=True, on_bot_message=False
+        )
     ).empty
 
 
@@ -131,7 +151,9 @@ async def test_answering_a_question_revealed_days_ago_is_refused(
         assert await tx.answers.for_post(1) == []
 
 
-async def test_study_answer_answers_the_latest_post(study: StudyBot, world: World, chat: FakeChat, store: SqlStore) -> None:
+async def test_study_answer_answers_the_latest_post(
+    study: StudyBot, world: World, chat: FakeChat, store: SqlStore
+) -> None:
     await setup_and_post(study, world, chat)
     reply = await run(study, world.bob, world.channel, "/study answer  use processes for CPU work")
     assert "Answer recorded" in text_of(reply)
@@ -178,7 +200,9 @@ async def test_removed_from_channel_pauses_it_with_the_reason(
     assert chat.posts() == []  # no retry storm while paused
 
 
-async def test_reveal_is_sent_when_due(study: StudyBot, world: World, chat: FakeChat, clock: FakeClock) -> None:
+async def test_reveal_is_sent_when_due(
+    study: StudyBot, world: World, chat: FakeChat, clock: FakeClock
+) -> None:
     await setup_and_post(study, world, chat)
     await study.posting.reveal_due()
     assert chat.posts("reveal") == []
@@ -188,7 +212,9 @@ async def test_reveal_is_sent_when_due(study: StudyBot, world: World, chat: Fake
     assert len(chat.posts("reveal")) == 1
 
 
-async def test_deck_exhaustion_starts_a_new_cycle(study: StudyBot, world: World, chat: FakeChat, clock: FakeClock) -> None:
+async def test_deck_exhaustion_starts_a_new_cycle(
+    study: StudyBot, world: World, chat: FakeChat, clock: FakeClock
+) -> None:
     await run(study, world.admin, world.channel, "/study setup topics=gamma")
     for _ in range(3):
         clock.advance(days=1)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.models import Actor, Grade
-from bot.core.schedule import week_start
 from bot.core.replies import Reply
+from bot.core.schedule import week_start
 from bot.decks import DeckLibrary
 from bot.services.policy import Policy
 from bot.services.study import StudyBot
@@ -26,7 +26,9 @@ def button(reply: Reply, label: str) -> str:
     raise AssertionError(f"no button {label!r} in {reply}")
 
 
-async def graded_daily_card(study: StudyBot, world: World, chat: FakeChat, who: Actor, grade: str) -> None:
+async def graded_daily_card(
+    study: StudyBot, world: World, chat: FakeChat, who: Actor, grade: str
+) -> None:
     await run(study, world.admin, world.channel, "/study setup")
     await run(study, world.admin, world.channel, "/study post-now")
     (post,) = chat.posts()
@@ -88,10 +90,17 @@ async def test_followups_respect_waking_hours_pause_and_closed_dms(
 
 @pytest.mark.parametrize(("cap", "expected"), [(3, 3), (10, 9)])
 async def test_daily_followup_cap(
-    store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World,
-    cap: int, expected: int,
+    store: SqlStore,
+    chat: FakeChat,
+    clock: FakeClock,
+    library: DeckLibrary,
+    world: World,
+    cap: int,
+    expected: int,
 ) -> None:
-    study = make_study(store, chat, clock, library, Policy(followup_daily_cap=cap, followup_batch=5))
+    study = make_study(
+        store, chat, clock, library, Policy(followup_daily_cap=cap, followup_batch=5)
+    )
     clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
     reply = await run(study, world.alice, world.channel, "/quiz 9")
     for _ in range(9):
@@ -105,7 +114,9 @@ async def test_daily_followup_cap(
     assert await study.followups.send_due() == min(5, cap, 9 - expected)  # a new day, a new cap
 
 
-async def test_quiz_flow_and_summary(study: StudyBot, world: World, store: SqlStore, clock: FakeClock) -> None:
+async def test_quiz_flow_and_summary(
+    study: StudyBot, world: World, store: SqlStore, clock: FakeClock
+) -> None:
     reply = await run(study, world.bob, world.channel, "/quiz alpha 2")
     assert "Quiz: 2 cards on alpha" in text_of(reply)
     first = button(reply, "Show answer")
@@ -127,7 +138,9 @@ async def test_quiz_flow_and_summary(study: StudyBot, world: World, store: SqlSt
 
 
 async def test_quiz_bad_input(study: StudyBot, world: World) -> None:
-    assert "Unknown topic 'cooking'" in text_of(await run(study, world.bob, world.channel, "/quiz cooking"))
+    assert "Unknown topic 'cooking'" in text_of(
+        await run(study, world.bob, world.channel, "/quiz cooking")
+    )
     assert "from 1 to 20, not 21" in text_of(await run(study, world.bob, world.channel, "/quiz 21"))
     assert "from 1 to 20, not 0" in text_of(await run(study, world.bob, world.channel, "/quiz 0"))
     assert is_error(await study.button(world.bob, "qz:grade:999:0:3"))

@@ -7,7 +7,9 @@ from tests.fakes import FakeChat
 from tests.services.helpers import run, text_of
 
 
-async def test_export_then_forget(study: StudyBot, world: World, chat: FakeChat, store: SqlStore) -> None:
+async def test_export_then_forget(
+    study: StudyBot, world: World, chat: FakeChat, store: SqlStore
+) -> None:
     await run(study, world.admin, world.channel, "/study setup")
     await run(study, world.admin, world.channel, "/study post-now")
     (post,) = chat.posts()

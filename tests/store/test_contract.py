@@ -22,17 +22,34 @@ SETTINGS = default_channel_settings("Europe/Berlin")
 async def channel_and_member(store: SqlStore) -> tuple[int, int]:
     async with store.write() as tx:
         channel = await tx.channels.save(
-            "fake", "T1", "C1", SETTINGS, source="admin", now=NOW, next_post_at=NOW, next_leaderboard_at=NOW
+            "fake",
+            "T1",
+            "C1",
+            SETTINGS,
+            source="admin",
+            now=NOW,
+            next_post_at=NOW,
+            next_leaderboard_at=NOW,
         )
         member = await tx.members.ensure("fake", "T1", "U1", "Alice", None, NOW)
     return channel.id, member.id
 
 
-async def claim(store: SqlStore, channel_id: int, day: date = DAY, status: str = "intent") -> int | None:
+async def claim(
+    store: SqlStore, channel_id: int, day: date = DAY, status: str = "intent"
+) -> int | None:
     async with store.write() as tx:
         post = await tx.posts.claim(
-            channel_id, day, card_key="d/c1", topic="t", cycle=1, new_cycle=False,
-            scheduled_for=NOW, token="tok", now=NOW, status=status,
+            channel_id,
+            day,
+            card_key="d/c1",
+            topic="t",
+            cycle=1,
+            new_cycle=False,
+            scheduled_for=NOW,
+            token="tok",
+            now=NOW,
+            status=status,
         )
     return post.id if post else None
 
@@ -41,7 +58,14 @@ async def test_channel_settings_round_trip_and_upsert(backend: SqlStore) -> None
     channel_id, _ = await channel_and_member(backend)
     async with backend.write() as tx:
         again = await tx.channels.save(
-            "fake", "T1", "C1", SETTINGS, source="config", now=NOW, next_post_at=NOW, next_leaderboard_at=NOW
+            "fake",
+            "T1",
+            "C1",
+            SETTINGS,
+            source="config",
+            now=NOW,
+            next_post_at=NOW,
+            next_leaderboard_at=NOW,
         )
         assert again.id == channel_id
         assert again.settings == SETTINGS
@@ -82,8 +106,12 @@ async def test_post_lifecycle(backend: SqlStore) -> None:
         assert await tx.posts.reclaim(post_id, "new", NOW, "wrong-token") is False
         assert await tx.posts.reclaim(post_id, "new", NOW, "tok") is True
         await tx.posts.record_posted(
-            post_id, message_ref="m1", thread_ref="th1", posted_at=NOW,
-            reveal_due_at=NOW + timedelta(hours=6), caught_up=False,
+            post_id,
+            message_ref="m1",
+            thread_ref="th1",
+            posted_at=NOW,
+            reveal_due_at=NOW + timedelta(hours=6),
+            caught_up=False,
         )
     async with backend.read() as tx:
         post = await tx.posts.by_thread(channel_id, "th1")
@@ -115,8 +143,12 @@ async def test_one_answer_per_post_and_member(backend: SqlStore) -> None:
     post_id = await claim(backend, channel_id)
     assert post_id is not None
     async with backend.write() as tx:
-        assert await tx.answers.add(post_id, member_id, message_ref="a1", text="x", before_reveal=True, now=NOW)
-        assert not await tx.answers.add(post_id, member_id, message_ref="a2", text="y", before_reveal=True, now=NOW)
+        assert await tx.answers.add(
+            post_id, member_id, message_ref="a1", text="x", before_reveal=True, now=NOW
+        )
+        assert not await tx.answers.add(
+            post_id, member_id, message_ref="a2", text="y", before_reveal=True, now=NOW
+        )
         answer = await tx.answers.by_message(post_id, "a1")
         assert answer is not None
         await tx.answers.set_text(answer.id, "edited", NOW)
@@ -133,7 +165,8 @@ async def test_review_log_replace_void_and_history(backend: SqlStore) -> None:
         await tx.reviews.log(member_id, "d/c1", Grade.HARD, NOW, "daily", "1:1")  # replaced
     async with backend.read() as tx:
         assert await tx.reviews.history(member_id, "d/c1") == [
-            (Grade.HARD, NOW), (Grade.EASY, NOW + timedelta(days=2))
+            (Grade.HARD, NOW),
+            (Grade.EASY, NOW + timedelta(days=2)),
         ]
     async with backend.write() as tx:
         await tx.reviews.void("daily", "1:1", NOW)
@@ -148,7 +181,9 @@ async def test_due_cards_skip_paused_blocked_and_open(backend: SqlStore) -> None
     state = srs.review(srs.new(NOW), Grade.GOOD, NOW)
     async with backend.write() as tx:
         for key in ("d/c1", "d/c2"):
-            await tx.reviews.save_state(member_id, key, state, first_seen=NOW, origin_channel_id=None)
+            await tx.reviews.save_state(
+                member_id, key, state, first_seen=NOW, origin_channel_id=None
+            )
     later = state.due + timedelta(minutes=1)
     async with backend.read() as tx:
         assert {d.card_key for d in await tx.reviews.due(later)} == {"d/c1", "d/c2"}
@@ -170,11 +205,24 @@ async def test_activity_is_unique_and_weekly_totals_follow(backend: SqlStore) ->
     channel_id, member_id = await channel_and_member(backend)
     async with backend.write() as tx:
         await tx.members.join(channel_id, member_id, DAY)
-        assert await tx.activity.add(member_id, "answer", "post:1", local_date=DAY, points=10, keeps_day=True, now=NOW)
-        assert not await tx.activity.add(member_id, "answer", "post:1", local_date=DAY, points=10, keeps_day=True, now=NOW)
-        await tx.activity.add(member_id, "quiz_card", "q:1", local_date=DAY, points=1, keeps_day=False, now=NOW)
+        assert await tx.activity.add(
+            member_id, "answer", "post:1", local_date=DAY, points=10, keeps_day=True, now=NOW
+        )
+        assert not await tx.activity.add(
+            member_id, "answer", "post:1", local_date=DAY, points=10, keeps_day=True, now=NOW
+        )
         await tx.activity.add(
-            member_id, "followup_on_time", "f:1", local_date=DAY, points=3, keeps_day=True, now=NOW, on_time_review=True
+            member_id, "quiz_card", "q:1", local_date=DAY, points=1, keeps_day=False, now=NOW
+        )
+        await tx.activity.add(
+            member_id,
+            "followup_on_time",
+            "f:1",
+            local_date=DAY,
+            points=3,
+            keeps_day=True,
+            now=NOW,
+            on_time_review=True,
         )
     async with backend.read() as tx:
         assert await tx.activity.earned(member_id, DAY, "answer") == 10
@@ -202,7 +250,16 @@ async def test_streak_cache_and_audit(backend: SqlStore) -> None:
         await tx.members.join(channel_id, member_id, DAY)
         await tx.members.save_streak(channel_id, member_id, StreakState(3, 5, 1, 3, DAY))
         for value in (4, 6):
-            await tx.audit.record(channel_id, member_id, effective_date=DAY, old=3, new=value, actor="a", reason="r", now=NOW)
+            await tx.audit.record(
+                channel_id,
+                member_id,
+                effective_date=DAY,
+                old=3,
+                new=value,
+                actor="a",
+                reason="r",
+                now=NOW,
+            )
     async with backend.read() as tx:
         (membership,) = await tx.members.memberships(channel_id=channel_id)
         assert membership.streak == StreakState(3, 5, 1, 3, DAY)
@@ -212,11 +269,13 @@ async def test_streak_cache_and_audit(backend: SqlStore) -> None:
 
 
 async def test_a_failed_write_changes_nothing(backend: SqlStore) -> None:
-    channel_id, _ = await channel_and_member(backend)
-    with pytest.raises(RuntimeError):
+    async def claim_then_fail() -> None:
         async with backend.write() as tx:
             await tx.events.claim("fake", "e1", NOW)
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await claim_then_fail()
     async with backend.write() as tx:
         assert await tx.events.claim("fake", "e1", NOW)
 
@@ -229,7 +288,9 @@ async def test_unique_keys_are_enforced_by_the_database(backend: SqlStore) -> No
     with pytest.raises(IntegrityError):
         async with backend.write() as tx:
             await tx.conn.execute(  # type: ignore[attr-defined]
-                daily_posts.insert().values(channel_id=channel_id, local_date=DAY, status="intent", cycle=1)
+                daily_posts.insert().values(
+                    channel_id=channel_id, local_date=DAY, status="intent", cycle=1
+                )
             )
 
 
@@ -237,7 +298,9 @@ async def test_forget_member_cascades(backend: SqlStore) -> None:
     channel_id, member_id = await channel_and_member(backend)
     async with backend.write() as tx:
         await tx.members.join(channel_id, member_id, DAY)
-        await tx.activity.add(member_id, "answer", "p", local_date=DAY, points=10, keeps_day=True, now=NOW)
+        await tx.activity.add(
+            member_id, "answer", "p", local_date=DAY, points=10, keeps_day=True, now=NOW
+        )
         await tx.reviews.log(member_id, "d/c1", Grade.GOOD, NOW, "daily", "1:1")
         await tx.members.delete(member_id)
     async with backend.read() as tx:

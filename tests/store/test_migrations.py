@@ -30,7 +30,9 @@ async def test_upgrade_is_idempotent_and_sets_wal(tmp_path: Path) -> None:
         async with store.engine.connect() as conn:
             assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
             assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() >= 5000
-            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+            version = (
+                await conn.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar_one()
             assert version == "0001"
     finally:
         await store.close()

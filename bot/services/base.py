@@ -53,29 +53,29 @@ class Service:
     ) -> date:
         return local_date(now, zone(self.member_tz(member, channel)))
 
-    async def member(self, tx: Tx, actor: Actor, now: datetime) -> MemberRow:
-        return await tx.members.ensure(
+    def member(self, tx: Tx, actor: Actor, now: datetime) -> MemberRow:
+        return tx.members.ensure(
             actor.platform, actor.workspace, actor.user, actor.name, actor.tz, now
         )
 
-    async def is_admin(self, tx: Tx, actor: Actor, member: MemberRow) -> bool:
+    def is_admin(self, tx: Tx, actor: Actor, member: MemberRow) -> bool:
         if actor.is_admin or actor.user in self.policy.admins:
             return True
         if actor.platform == "console":
             # On the local console the first member ever seen runs the channel.
-            return await tx.members.first_id(actor.platform, actor.workspace) == member.id
+            return tx.members.first_id(actor.platform, actor.workspace) == member.id
         return False
 
-    async def require_admin(self, tx: Tx, actor: Actor, member: MemberRow, what: str) -> None:
-        if not await self.is_admin(tx, actor, member):
+    def require_admin(self, tx: Tx, actor: Actor, member: MemberRow, what: str) -> None:
+        if not self.is_admin(tx, actor, member):
             raise NotAllowed(f"Only workspace admins can {what}. Nothing was changed.")
 
-    async def channel_at(self, tx: Tx, place: Place) -> ChannelRow | None:
+    def channel_at(self, tx: Tx, place: Place) -> ChannelRow | None:
         if place.is_dm:
             return None
-        return await tx.channels.find(place.platform, place.workspace, place.channel)
+        return tx.channels.find(place.platform, place.workspace, place.channel)
 
-    async def record(
+    def record(
         self,
         tx: Tx,
         member: MemberRow,
@@ -84,22 +84,29 @@ class Service:
         *,
         day: date,
         now: datetime,
-        on_time_review: bool = False,
     ) -> int:
         """Record a study action with its capped points; returns the points given."""
-        points = 0
-        if isinstance(kind, Kind):
-            points = award(kind, await tx.activity.earned(member.id, day, kind.value))
-        name = kind.value if isinstance(kind, Kind) else kind
-        keeps = name in KEEPS_DAY or name.startswith("followup")
-        added = await tx.activity.add(
-            member.id,
-            name,
-            ref,
-            local_date=day,
-            points=points,
-            keeps_day=keeps,
-            now=now,
-            on_time_review=on_time_review,
-        )
-        return points if added else 0
+        return self.record_all(tx, member, [(kind, ref)], day=day, now=now)
+
+    def record_all(
+        self,
+        tx: Tx,
+        member: MemberRow,
+        actions: list[tuple[Kind | str, str]],
+        *,
+        day: date,
+        now: datetime,
+    ) -> int:
+        """Record several study actions of one day; caps come from one query."""
+        kinds = [k.value for k, _ in actions if isinstance(k, Kind)]
+        earned = tx.activity.earned_by_kind(member.id, day, kinds) if kinds else {}
+        total = 0
+        for kind, ref in actions:
+            name = kind.value if isinstance(kind, Kind) else kind
+            points = award(kind, earned[name]) if isinstance(kind, Kind) else 0
+            keeps = name in KEEPS_DAY or name.startswith("followup")
+            added = tx.activity.add(
+                member.id, name, ref, local_date=day, points=points, keeps_day=keeps, now=now
+            )
+            total += points if added else 0
+        return total

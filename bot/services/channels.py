@@ -22,7 +22,7 @@ def _when(instant: datetime | None, tz: str) -> str:
 
 
 class Channels(Service):
-    async def save(
+    def save(
         self,
         tx: Tx,
         place: Place,
@@ -34,7 +34,7 @@ class Channels(Service):
         now = self.now()
         if not self.decks.for_channel(settings):
             raise InvalidInput("No card matches these decks, topics and levels; nothing changed.")
-        return await tx.channels.save(
+        return tx.channels.save(
             place.platform,
             place.workspace,
             place.channel,
@@ -48,27 +48,33 @@ class Channels(Service):
 
     async def seed(self, place: Place, settings: ChannelSettings) -> None:
         """A channel from the config file: created, or updated while no admin changed it."""
-        async with self.store.write() as tx:
-            existing = await self.channel_at(tx, place)
+
+        def unit(tx: Tx) -> None:
+            existing = self.channel_at(tx, place)
             if existing is None or (existing.source == "config" and existing.settings != settings):
-                await self.save(tx, place, settings, source="config")
+                self.save(tx, place, settings, source="config")
+
+        await self.store.write(unit)
 
     async def setup(self, actor: Actor, place: Place, args: tuple[str, ...]) -> Reply:
         if place.is_dm:
             raise InvalidInput("Run /study setup in the channel you want to study in.")
-        async with self.store.write() as tx:
-            member = await self.member(tx, actor, self.now())
-            await self.require_admin(tx, actor, member, "set up a channel")
-            existing = await self.channel_at(tx, place)
+
+        def unit(tx: Tx) -> Reply:
+            member = self.member(tx, actor, self.now())
+            self.require_admin(tx, actor, member, "set up a channel")
+            existing = self.channel_at(tx, place)
             if existing is not None and not args and existing.enabled:
                 return self._settings_reply(existing, "This channel is set up.")
             base = existing.settings if existing else self.policy.defaults
             settings = apply_setup(
                 base, args, decks=self.decks.decks.keys(), topics=self.decks.topics().keys()
             )
-            channel = await self.save(tx, place, settings, source="admin")
-        headline = "Settings saved." if args else "This channel now studies daily."
-        return self._settings_reply(channel, headline, visible=True)
+            channel = self.save(tx, place, settings, source="admin")
+            headline = "Settings saved." if args else "This channel now studies daily."
+            return self._settings_reply(channel, headline, visible=True)
+
+        return await self.store.write(unit)
 
     def _settings_reply(
         self, channel: ChannelRow, headline: str, *, visible: bool = False
@@ -83,49 +89,56 @@ class Channels(Service):
         return public(message) if visible else private(message)
 
     async def status(self, place: Place) -> Reply:
-        async with self.store.read() as tx:
-            channel = await self.channel_at(tx, place)
+        now = self.now()
+
+        def unit(tx: Tx) -> Reply:
+            channel = self.channel_at(tx, place)
             if channel is None:
                 return private(
                     Message(lines=("This channel is not set up. An admin can run /study setup.",))
                 )
-            today = local_date(self.now(), zone(channel.settings.tz))
-            post = await tx.posts.on_date(channel.id, today)
-            used = await tx.posts.used_in_cycle(channel.id, channel.cycle)
-            posted = await tx.posts.count(channel.id)
-        pool = len(eligible(self.decks.cards(), channel.settings))
-        state = "paused" if channel.paused else "active"
-        if channel.paused and channel.pause_reason:
-            state += f" ({channel.pause_reason})"
-        fields = (
-            ("state", state),
-            *describe(channel.settings),
-            ("next post", _when(channel.next_post_at, channel.settings.tz)),
-            ("today", post.status if post else "not posted yet"),
-            ("cycle", f"{channel.cycle}: {len(used)} of {pool} cards used"),
-            ("posts so far", str(posted)),
-        )
-        return private(Message(title="Channel status", fields=fields))
+            today = local_date(now, zone(channel.settings.tz))
+            post = tx.posts.on_date(channel.id, today)
+            used = tx.posts.used_in_cycle(channel.id, channel.cycle)
+            posted = tx.posts.count(channel.id)
+            pool = len(eligible(self.decks.cards(), channel.settings))
+            state = "paused" if channel.paused else "active"
+            if channel.paused and channel.pause_reason:
+                state += f" ({channel.pause_reason})"
+            fields = (
+                ("state", state),
+                *describe(channel.settings),
+                ("next post", _when(channel.next_post_at, channel.settings.tz)),
+                ("today", post.status if post else "not posted yet"),
+                ("cycle", f"{channel.cycle}: {len(used)} of {pool} cards used"),
+                ("posts so far", str(posted)),
+            )
+            return private(Message(title="Channel status", fields=fields))
+
+        return await self.store.read(unit)
 
     async def set_paused(self, actor: Actor, place: Place, paused: bool) -> Reply:
-        async with self.store.write() as tx:
-            member = await self.member(tx, actor, self.now())
-            await self.require_admin(tx, actor, member, "pause or resume the channel")
-            channel = await self.channel_at(tx, place)
+        now = self.now()
+
+        def unit(tx: Tx) -> Reply:
+            member = self.member(tx, actor, now)
+            self.require_admin(tx, actor, member, "pause or resume the channel")
+            channel = self.channel_at(tx, place)
             if channel is None:
                 raise InvalidInput("This channel is not set up; run /study setup first.")
             if paused == channel.paused:
                 word = "paused" if paused else "running"
                 return private(Message(lines=(f"The channel is already {word}.",)))
             reason = f"paused by {actor.name}" if paused else None
-            await tx.channels.set_paused(channel.id, paused, reason)
+            tx.channels.set_paused(channel.id, paused, reason)
             if not paused:
                 # Do not catch up what was skipped while paused: schedule from now.
-                now = self.now()
-                await tx.channels.set_next(channel.id, post_at=next_post_at(channel.settings, now))
-        text = (
-            "Paused: no questions until /study resume. Streaks do not suffer meanwhile."
-            if paused
-            else "Resumed: the next question comes at the usual time."
-        )
-        return public(Message(lines=(text,)))
+                tx.channels.set_next(channel.id, post_at=next_post_at(channel.settings, now))
+            text = (
+                "Paused: no questions until /study resume. Streaks do not suffer meanwhile."
+                if paused
+                else "Resumed: the next question comes at the usual time."
+            )
+            return public(Message(lines=(text,)))
+
+        return await self.store.write(unit)

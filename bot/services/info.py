@@ -8,6 +8,7 @@ from bot.core.errors import InvalidInput
 from bot.core.models import Actor, Place
 from bot.core.replies import Message, Reply, private
 from bot.core.schedule import local_date, week_start, zone
+from bot.core.streaks import StreakState
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -17,8 +18,8 @@ from bot.services.streaks import Streaks
 
 
 class Info(Service):
-    async def _channel(self, tx: Tx, place: Place) -> ChannelRow:
-        channel = await self.channel_at(tx, place)
+    def _channel(self, tx: Tx, place: Place) -> ChannelRow:
+        channel = self.channel_at(tx, place)
         if channel is None:
             raise InvalidInput(
                 "Ask in a channel that studies with me (an admin runs /study setup)."
@@ -26,19 +27,20 @@ class Info(Service):
         return channel
 
     async def streak(self, actor: Actor, place: Place) -> Reply:
-        async with self.store.read() as tx:
-            channel = await self._channel(tx, place)
-            member = await tx.members.find(actor.platform, actor.workspace, actor.user)
-            mine = (
-                await tx.members.memberships(channel_id=channel.id, member_id=member.id)
-                if member
-                else []
-            )
-            if not mine:
-                return private(
-                    Message(lines=("No streak yet: answer today's question to start one.",))
-                )
-            state, value = await Streaks(self.deps).current(tx, channel, mine[0])
+        streaks = Streaks(self.deps)
+
+        def unit(tx: Tx) -> tuple[StreakState, int] | None:
+            channel = self._channel(tx, place)
+            member = tx.members.find(actor.platform, actor.workspace, actor.user)
+            if member is None:
+                return None
+            mine = tx.members.memberships(channel_id=channel.id, member_id=member.id)
+            return streaks.current(tx, channel, mine[0]) if mine else None
+
+        found = await self.store.read(unit)
+        if found is None:
+            return private(Message(lines=("No streak yet: answer today's question to start one.",)))
+        state, value = found
         days = "day" if value == 1 else "days"
         lines = (
             f"🔥 Your streak: {value} {days} (best {max(state.best, value)}).",
@@ -48,48 +50,47 @@ class Info(Service):
 
     async def stats(self, actor: Actor, place: Place) -> Reply:
         now = self.now()
-        async with self.store.read() as tx:
-            member = await tx.members.find(actor.platform, actor.workspace, actor.user)
+        streaks = Streaks(self.deps)
+
+        def unit(tx: Tx) -> Message:
+            member = tx.members.find(actor.platform, actor.workspace, actor.user)
             if member is None:
-                return private(Message(lines=("No stats yet: answer a question or take a /quiz.",)))
-            channel = await self.channel_at(tx, place)
+                return Message(lines=("No stats yet: answer a question or take a /quiz.",))
+            channel = self.channel_at(tx, place)
             today = self.member_today(member, now, channel)
             streak_text = "-"
             if channel is not None:
-                mine = await tx.members.memberships(channel_id=channel.id, member_id=member.id)
+                mine = tx.members.memberships(channel_id=channel.id, member_id=member.id)
                 if mine:
-                    state, value = await Streaks(self.deps).current(tx, channel, mine[0])
+                    state, value = streaks.current(tx, channel, mine[0])
                     streak_text = f"{value} days (best {max(state.best, value)})"
-            week = await tx.activity.week_points(member.id, week_start(today))
-            total = await tx.activity.total_points(member.id)
-            states = await tx.reviews.states_for(member.id)
-            per_card = await tx.reviews.retention_by_topic(member.id)
-            due_now = await tx.reviews.count_due(member.id, now)
-        learned = sum(1 for s in states if s.state.reps > 0)
-        topic_totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            week = tx.activity.week_points(member.id, week_start(today))
+            total = tx.activity.total_points(member.id)
+            learned = sum(1 for s in tx.reviews.states_for(member.id) if s.state.reps > 0)
+            retention = self._retention(tx.reviews.retention_by_topic(member.id))
+            fields = (
+                ("streak", streak_text),
+                ("points", f"{week} this week, {total} in all"),
+                ("cards learned", str(learned)),
+                ("retention by topic", retention),
+                ("due now", str(tx.reviews.count_due(member.id, now))),
+            )
+            return Message(title=f"Stats for {member.name}", fields=fields)
+
+        return private(await self.store.read(unit))
+
+    def _retention(self, per_card: list[tuple[str, int, int]]) -> str:
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for key, reviews, recalled in per_card:
             card = self.decks.card(key)
             topic = card.topic if card else "retired cards"
-            topic_totals[topic][0] += reviews
-            topic_totals[topic][1] += recalled
-        retention = (
-            ", ".join(
-                f"{t} {round(100 * r / n)}% ({n})" for t, (n, r) in sorted(topic_totals.items())
-            )
-            or "no reviews yet"
-        )
-        fields = (
-            ("streak", streak_text),
-            ("points", f"{week} this week, {total} in all"),
-            ("cards learned", str(learned)),
-            ("retention by topic", retention),
-            ("due now", str(due_now)),
-        )
-        return private(Message(title=f"Stats for {member.name}", fields=fields))
+            totals[topic][0] += reviews
+            totals[topic][1] += recalled
+        parts = [f"{t} {round(100 * r / n)}% ({n})" for t, (n, r) in sorted(totals.items())]
+        return ", ".join(parts) or "no reviews yet"
 
     async def leaderboard(self, place: Place) -> Reply:
-        async with self.store.read() as tx:
-            channel = await self._channel(tx, place)
+        channel = await self.store.read(lambda tx: self._channel(tx, place))
         today = local_date(self.now(), zone(channel.settings.tz))
         message = await Posting(self.deps).weekly_message(
             channel, week_start(today), title="This week so far"
@@ -97,8 +98,7 @@ class Info(Service):
         return private(message)
 
     async def topics(self, place: Place) -> Reply:
-        async with self.store.read() as tx:
-            channel = await self.channel_at(tx, place)
+        channel = await self.store.read(lambda tx: self.channel_at(tx, place))
         pool = self.decks.for_channel(channel.settings) if channel else list(self.decks.cards())
         counts: dict[str, int] = defaultdict(int)
         for card in pool:

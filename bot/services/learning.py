@@ -12,7 +12,7 @@ from bot.services.base import Service
 
 
 class Learning(Service):
-    async def review(
+    def review(
         self,
         tx: Tx,
         member: MemberRow,
@@ -25,29 +25,29 @@ class Learning(Service):
         origin_channel_id: int | None = None,
     ) -> CardState:
         """Log (or replace) the review (kind, ref) and replay the card's schedule."""
-        await tx.reviews.log(member.id, card_key, grade, now, kind, ref)
-        return await self._replay(tx, member, card_key, now, origin_channel_id)
+        tx.reviews.log(member.id, card_key, grade, now, kind, ref)
+        return self._replay(tx, member, card_key, now, origin_channel_id)
 
-    async def withdraw(
+    def withdraw(
         self, tx: Tx, member: MemberRow, card_key: str, *, kind: str, ref: str, now: datetime
     ) -> CardState | None:
-        await tx.reviews.void(kind, ref, now)
-        history = await tx.reviews.history(member.id, card_key)
+        tx.reviews.void(kind, ref, now)
+        history = tx.reviews.history(member.id, card_key)
         if not history:
-            await tx.reviews.delete_state(member.id, card_key)
+            tx.reviews.delete_state(member.id, card_key)
             return None
-        return await self._replay(tx, member, card_key, now, None)
+        return self._replay(tx, member, card_key, now, None)
 
-    async def _replay(
+    def _replay(
         self, tx: Tx, member: MemberRow, card_key: str, now: datetime, origin: int | None
     ) -> CardState:
-        existing = await tx.reviews.state(member.id, card_key)
-        history = await tx.reviews.history(member.id, card_key)
+        existing = tx.reviews.state(member.id, card_key)
+        history = tx.reviews.history(member.id, card_key)
         first_seen = (
             existing.first_seen if existing else min((at for _, at in history), default=now)
         )
         state = self.deps.srs.replay(history, first_seen)
-        await tx.reviews.save_state(
+        tx.reviews.save_state(
             member.id,
             card_key,
             state,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import structlog
 
 from bot.core.errors import ChatError, InvalidInput, NotFound, TargetUnavailable
 from bot.core.leaderboard import Entry, rank
-from bot.core.models import Card, Place
+from bot.core.models import Card
 from bot.core.replies import Message
 from bot.core.rotation import pick_next
 from bot.core.schedule import (
@@ -28,11 +29,10 @@ from bot.core.schedule import (
     zone,
 )
 from bot.ports.chat import Chat, Posted
-from bot.ports.records import ChannelRow, PostRow
+from bot.ports.records import ChannelRow, MembershipRow, PostRow, WeekRow
 from bot.ports.store import Tx
 from bot.services import messages
 from bot.services.base import Service
-from bot.services.streaks import Streaks
 
 log = structlog.get_logger("studybot.posting")
 
@@ -60,68 +60,74 @@ class Posting(Service):
     async def post_due(self) -> TickReport:
         """Claim and send every daily post that is due; mark older ones missed."""
         now = self.now()
-        async with self.store.read() as tx:
-            due = await tx.channels.due_posts(now)
-        posted = missed = skipped = caught = failed = 0
+        due = await self.store.read(lambda tx: tx.channels.due_posts(now))
+        counts = {"posted": 0, "missed": 0, "skipped": 0, "caught_up": 0, "failed": 0}
         for channel in due:
-            to_send: list[tuple[PostRow, Card]] = []
-            async with self.store.write() as tx:
-                fresh = await tx.channels.get(channel.id)
-                if fresh is None or fresh.next_post_at is None or fresh.next_post_at > now:
-                    continue  # another process advanced it
-                when = fresh.next_post_at
-                while when <= now:
-                    day = local_date(when, zone(fresh.settings.tz))
-                    if fresh.paused:
-                        if await self._mark(tx, fresh, day, when, now, "skipped"):
-                            skipped += 1
-                    elif now - when > self.policy.grace:
-                        if await self._mark(tx, fresh, day, when, now, "missed"):
-                            missed += 1
-                            log.info("post_missed", channel=fresh.id, day=str(day))
-                    else:
-                        claimed = await self._claim(tx, fresh, day, when, now)
-                        if claimed is not None:
-                            to_send.append(claimed)
-                            fresh = await tx.channels.get(fresh.id) or fresh
-                    when = next_post_at(fresh.settings, when)
-                await tx.channels.set_next(fresh.id, post_at=when)
+            to_send = await self.store.write(partial(self._advance, channel, now, counts))
             for post, card in to_send:
                 late = now - (post.scheduled_for or now) > timedelta(minutes=2)
                 if await self._send(channel, post, card, caught_up=late):
-                    posted += 1
-                    caught += int(late)
+                    counts["posted"] += 1
+                    counts["caught_up"] += int(late)
                 else:
-                    failed += 1
-        return TickReport(posted, missed, skipped, caught, failed)
+                    counts["failed"] += 1
+        return TickReport(**counts)
+
+    def _advance(
+        self, channel: ChannelRow, now: datetime, counts: dict[str, int], tx: Tx
+    ) -> list[tuple[PostRow, Card]]:
+        """Walk a channel's due occurrences up to now: claim, skip or mark missed."""
+        fresh = tx.channels.get(channel.id)
+        if fresh is None or fresh.next_post_at is None or fresh.next_post_at > now:
+            return []  # another process advanced it
+        to_send: list[tuple[PostRow, Card]] = []
+        when = fresh.next_post_at
+        while when <= now:
+            day = local_date(when, zone(fresh.settings.tz))
+            if fresh.paused:
+                counts["skipped"] += self._mark(tx, fresh, day, when, now, "skipped")
+            elif now - when > self.policy.grace:
+                if self._mark(tx, fresh, day, when, now, "missed"):
+                    counts["missed"] += 1
+                    log.info("post_missed", channel=fresh.id, day=str(day))
+            else:
+                claimed = self._claim(tx, fresh, day, when, now)
+                if claimed is not None:
+                    to_send.append(claimed)
+                    fresh = tx.channels.get(fresh.id) or fresh
+            when = next_post_at(fresh.settings, when)
+        tx.channels.set_next(fresh.id, post_at=when)
+        return to_send
 
     async def reconcile(self) -> int:
         """Finish posts and reveals whose claimant vanished; returns how many were fixed."""
         now = self.now()
         stale_before = now - self.policy.intent_lease
+        stale_posts, stale_reveals = await self.store.read(
+            lambda tx: (tx.posts.stale_intents(stale_before), tx.posts.stale_reveals(stale_before))
+        )
         fixed = 0
-        async with self.store.read() as tx:
-            stale_posts = await tx.posts.stale_intents(stale_before)
-            stale_reveals = await tx.posts.stale_reveals(stale_before)
         for post in stale_posts:
             token = uuid.uuid4().hex
-            async with self.store.write() as tx:
-                if not await tx.posts.reclaim(post.id, token, now, post.claim_token):
-                    continue
-                channel = await tx.channels.get(post.channel_id)
+
+            def take(tx: Tx, p: PostRow = post, t: str = token) -> ChannelRow | None:
+                return (
+                    tx.channels.get(p.channel_id)
+                    if tx.posts.reclaim(p.id, t, now, p.claim_token)
+                    else None
+                )
+
+            channel = await self.store.write(take)
             card = self.decks.card(post.card_key or "")
-            if channel is None or card is None:
-                continue
-            chat = self.deps.chats.get(channel.platform)
-            if chat is None:
+            chat = self.deps.chats.get(channel.platform) if channel else None
+            if channel is None or card is None or chat is None:
                 continue
             found = await self._find(chat, channel, post_key(post))
             if found is not None:
                 await self._record_post(channel, post, found, now, caught_up=True)
                 fixed += 1
             elif post.scheduled_for is not None and now - post.scheduled_for > self.policy.grace:
-                async with self.store.write() as tx:
-                    await tx.posts.set_status(post.id, "missed")
+                await self.store.write(partial(_set_status, post.id, "missed"))
             elif await self._send(channel, post, card, caught_up=True):
                 fixed += 1
         for post in stale_reveals:
@@ -130,8 +136,7 @@ class Posting(Service):
 
     async def reveal_due(self) -> int:
         now = self.now()
-        async with self.store.read() as tx:
-            due = await tx.posts.due_reveals(now)
+        due = await self.store.read(lambda tx: tx.posts.due_reveals(now))
         done = 0
         for post in due:
             done += int(await self._reveal(post))
@@ -139,88 +144,97 @@ class Posting(Service):
 
     async def leaderboards_due(self) -> int:
         now = self.now()
-        async with self.store.read() as tx:
-            due = await tx.channels.due_leaderboards(now)
+        due = await self.store.read(lambda tx: tx.channels.due_leaderboards(now))
         sent = 0
         for channel in due:
-            assert channel.next_leaderboard_at is not None
-            when = channel.next_leaderboard_at
-            week = week_start(local_date(when, zone(channel.settings.tz))) - timedelta(days=7)
-            late = now - when > self.policy.grace
-            async with self.store.write() as tx:
-                fresh = await tx.channels.get(channel.id)
-                if fresh is None or fresh.next_leaderboard_at != when:
-                    continue
-                status = "missed" if late or fresh.paused else "intent"
-                claimed = await tx.leaderboards.claim(channel.id, week, now, status)
-                await tx.channels.set_next(
-                    channel.id, leaderboard_at=next_leaderboard_at(fresh.settings, now)
-                )
-            if not claimed or status != "intent":
-                continue
-            message = await self.weekly_message(channel, week, title="Last week's leaderboard")
-            chat = self.deps.chats.get(channel.platform)
-            if chat is None:
-                continue
-            try:
-                posted = await chat.post(channel.target(), message)
-            except TargetUnavailable as exc:
-                await self._pause(channel, exc.reason)
-                continue
-            except ChatError:
-                log.warning("leaderboard_failed", channel=channel.id)
-                continue
-            async with self.store.write() as tx:
-                await tx.leaderboards.record(channel.id, week, posted.message_ref, now)
-            sent += 1
+            sent += int(await self._leaderboard(channel, now))
         return sent
+
+    async def _leaderboard(self, channel: ChannelRow, now: datetime) -> bool:
+        """Claim (channel, last week) once, then post last week's table."""
+        assert channel.next_leaderboard_at is not None
+        when = channel.next_leaderboard_at
+        week = week_start(local_date(when, zone(channel.settings.tz))) - timedelta(days=7)
+        late = now - when > self.policy.grace
+
+        def claim(tx: Tx) -> str | None:
+            fresh = tx.channels.get(channel.id)
+            if fresh is None or fresh.next_leaderboard_at != when:
+                return None
+            status = "missed" if late or fresh.paused else "intent"
+            claimed = tx.leaderboards.claim(channel.id, week, now, status)
+            tx.channels.set_next(
+                channel.id, leaderboard_at=next_leaderboard_at(fresh.settings, now)
+            )
+            return status if claimed else None
+
+        if await self.store.write(claim) != "intent":
+            return False
+        message = await self.weekly_message(channel, week, title="Last week's leaderboard")
+        chat = self.deps.chats.get(channel.platform)
+        if chat is None:
+            return False
+        try:
+            posted = await chat.post(channel.target(), message)
+        except TargetUnavailable as exc:
+            await self._pause(channel, exc.reason)
+            return False
+        except ChatError:
+            log.warning("leaderboard_failed", channel=channel.id)
+            return False
+        ref = posted.message_ref
+        await self.store.write(lambda tx: tx.leaderboards.record(channel.id, week, ref, now))
+        return True
 
     # ---- admin actions ----------------------------------------------------------------
 
     async def post_now(self, channel: ChannelRow) -> PostRow:
         now = self.now()
         day = local_date(now, zone(channel.settings.tz))
-        async with self.store.write() as tx:
-            existing = await tx.posts.on_date(channel.id, day)
+
+        def claim(tx: Tx) -> tuple[PostRow, Card]:
+            existing = tx.posts.on_date(channel.id, day)
             if existing is not None:
                 raise InvalidInput(_already(existing))
-            claimed = await self._claim(tx, channel, day, now, now)
+            claimed = self._claim(tx, channel, day, now, now)
             if claimed is None:
                 raise InvalidInput("Today's question was claimed a moment ago; nothing to do.")
-        post, card = claimed
+            return claimed
+
+        post, card = await self.store.write(claim)
         if not await self._send(channel, post, card, caught_up=False):
             raise InvalidInput("The post could not be sent; see /study status for the reason.")
-        async with self.store.read() as tx:
-            return await tx.posts.get(post.id) or post
+        return await self.store.read(lambda tx: tx.posts.get(post.id)) or post
 
     async def reveal_now(self, channel: ChannelRow) -> PostRow:
-        async with self.store.read() as tx:
-            post = await tx.posts.latest(channel.id)
+        post = await self.store.read(lambda tx: tx.posts.latest(channel.id))
         if post is None:
             raise NotFound("There is no question to reveal yet. Try /study post-now first.")
         if post.reveal_status == "posted":
             raise InvalidInput(f"The question of {post.local_date} is already revealed.")
         if not await self._reveal(post):
             raise InvalidInput("The reveal is already on its way.")
-        async with self.store.read() as tx:
-            return await tx.posts.get(post.id) or post
+        return await self.store.read(lambda tx: tx.posts.get(post.id)) or post
 
     async def skip_today(self, channel: ChannelRow) -> str:
         now = self.now()
         day = local_date(now, zone(channel.settings.tz))
-        async with self.store.write() as tx:
-            existing = await tx.posts.on_date(channel.id, day)
+
+        def skip(tx: Tx) -> None:
+            existing = tx.posts.on_date(channel.id, day)
             if existing is not None:
                 raise InvalidInput(_already(existing))
-            await self._mark(tx, channel, day, now, now, "skipped")
+            self._mark(tx, channel, day, now, now, "skipped")
+
+        await self.store.write(skip)
         return f"Skipped {day.isoformat()}: no question today, and nobody's streak suffers."
 
     # ---- helpers ------------------------------------------------------------------------
 
-    async def _mark(
+    def _mark(
         self, tx: Tx, channel: ChannelRow, day: date, when: datetime, now: datetime, status: str
     ) -> bool:
-        row = await tx.posts.claim(
+        row = tx.posts.claim(
             channel.id,
             day,
             card_key=None,
@@ -234,15 +248,15 @@ class Posting(Service):
         )
         return row is not None
 
-    async def _claim(
+    def _claim(
         self, tx: Tx, channel: ChannelRow, day: date, when: datetime, now: datetime
     ) -> tuple[PostRow, Card] | None:
         cards = self.decks.for_channel(channel.settings)
-        used = await tx.posts.used_in_cycle(channel.id, channel.cycle)
-        recent = await tx.posts.recent_topics(channel.id)
+        used = tx.posts.used_in_cycle(channel.id, channel.cycle)
+        recent = tx.posts.recent_topics(channel.id)
         pick = pick_next(cards, used, recent, salt=f"{channel.id}:{channel.cycle}")
         cycle = channel.cycle + 1 if pick.new_cycle else channel.cycle
-        post = await tx.posts.claim(
+        post = tx.posts.claim(
             channel.id,
             day,
             card_key=pick.card.key,
@@ -256,7 +270,7 @@ class Posting(Service):
         if post is None:
             return None
         if pick.new_cycle:
-            await tx.channels.set_next(channel.id, cycle=cycle)
+            tx.channels.set_next(channel.id, cycle=cycle)
         return post, pick.card
 
     async def _find(self, chat: Chat, channel: ChannelRow, key: str) -> Posted | None:
@@ -286,8 +300,7 @@ class Posting(Service):
         try:
             posted = await chat.post(channel.target(), message, key=post_key(post), thread=True)
         except TargetUnavailable as exc:
-            async with self.store.write() as tx:
-                await tx.posts.set_status(post.id, "missed")
+            await self.store.write(partial(_set_status, post.id, "missed"))
             await self._pause(channel, exc.reason)
             return False
         except ChatError as exc:
@@ -299,8 +312,8 @@ class Posting(Service):
     async def _record_post(
         self, channel: ChannelRow, post: PostRow, posted: Posted, now: datetime, *, caught_up: bool
     ) -> None:
-        async with self.store.write() as tx:
-            await tx.posts.record_posted(
+        await self.store.write(
+            lambda tx: tx.posts.record_posted(
                 post.id,
                 message_ref=posted.message_ref,
                 thread_ref=posted.thread_ref,
@@ -308,15 +321,21 @@ class Posting(Service):
                 reveal_due_at=reveal_due(channel.settings, now),
                 caught_up=caught_up,
             )
+        )
         log.info("post_sent", channel=channel.id, day=str(post.local_date), caught_up=caught_up)
 
     async def _reveal(self, post: PostRow, *, reconcile: bool = False) -> bool:
         now = self.now()
-        async with self.store.write() as tx:
-            if not await tx.posts.claim_reveal(post.id, now, now - self.policy.intent_lease):
-                return False
-            channel = await tx.channels.get(post.channel_id)
-            answered = len(await tx.answers.for_post(post.id))
+
+        def claim(tx: Tx) -> tuple[ChannelRow | None, int] | None:
+            if not tx.posts.claim_reveal(post.id, now, now - self.policy.intent_lease):
+                return None
+            return tx.channels.get(post.channel_id), len(tx.answers.for_post(post.id))
+
+        claimed = await self.store.write(claim)
+        if claimed is None:
+            return False
+        channel, answered = claimed
         card = self.decks.card(post.card_key or "")
         chat = self.deps.chats.get(channel.platform) if channel else None
         if channel is None or card is None or chat is None or post.thread_ref is None:
@@ -331,32 +350,41 @@ class Posting(Service):
                 await self._pause(channel, exc.reason)
                 return False
             except ChatError:
-                async with self.store.write() as tx:
-                    await tx.posts.release_reveal(post.id)
+                await self.store.write(lambda tx: tx.posts.release_reveal(post.id))
                 return False
-        async with self.store.write() as tx:
-            await tx.posts.record_reveal(post.id, found.message_ref, now)
+        ref = found.message_ref
+        await self.store.write(lambda tx: tx.posts.record_reveal(post.id, ref, now))
         return True
 
     async def _pause(self, channel: ChannelRow, reason: str) -> None:
         log.warning("channel_paused", channel=channel.id, reason=reason)
-        async with self.store.write() as tx:
-            await tx.channels.set_paused(channel.id, True, reason)
+        await self.store.write(lambda tx: tx.channels.set_paused(channel.id, True, reason))
 
     async def weekly_message(self, channel: ChannelRow, week: date, *, title: str) -> Message:
-        streaks = Streaks(self.deps)
-        async with self.store.read() as tx:
-            table = await tx.activity.week_table(channel.id, week)
-            streak_entries = []
-            for membership in await tx.members.memberships(channel_id=channel.id):
-                _, value = await streaks.current(tx, channel, membership)
-                if value > 0:
-                    streak_entries.append(Entry(membership.member.name, value))
+        """Points and on-time reviews of ``week`` (pre-aggregated), and current streaks.
+
+        Streaks come from the stored values, which the roll-over job keeps current.
+        """
+
+        def load(tx: Tx) -> tuple[list[WeekRow], list[MembershipRow]]:
+            return tx.activity.week_table(channel.id, week), tx.members.memberships(
+                channel_id=channel.id
+            )
+
+        table, memberships = await self.store.read(load)
         points = rank((Entry(r.name, r.points) for r in table if r.points > 0), limit=10)
         on_time = rank(
             (Entry(r.name, r.on_time_reviews) for r in table if r.on_time_reviews > 0), limit=3
         )
-        return messages.leaderboard(title, points, rank(streak_entries, limit=5), on_time)
+        streaks = rank(
+            (Entry(m.member.name, m.streak.current) for m in memberships if m.streak.current > 0),
+            limit=5,
+        )
+        return messages.leaderboard(title, points, streaks, on_time)
+
+
+def _set_status(post_id: int, status: str, tx: Tx) -> None:
+    tx.posts.set_status(post_id, status)
 
 
 def _already(post: PostRow) -> str:
@@ -365,7 +393,3 @@ def _already(post: PostRow) -> str:
     if post.status == "missed":
         return f"Today's question ({post.local_date}) was missed; it will not be posted late."
     return f"Today's question ({post.local_date}) is already posted."
-
-
-def place_of(channel: ChannelRow) -> Place:
-    return Place(channel.platform, channel.workspace, channel.channel_ref)

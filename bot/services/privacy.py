@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core.models import Actor
 from bot.core.replies import Button, Message, Reply, Style, private
+from bot.ports.store import Tx
 from bot.services.base import Service
 
 
@@ -19,11 +20,11 @@ def _jsonable(value: Any) -> Any:
 
 class Privacy(Service):
     async def export(self, actor: Actor) -> Reply:
-        async with self.store.read() as tx:
-            member = await tx.members.find(actor.platform, actor.workspace, actor.user)
+        def unit(tx: Tx) -> dict[str, Any] | None:
+            member = tx.members.find(actor.platform, actor.workspace, actor.user)
             if member is None:
-                return private(Message(lines=("I hold no data about you.",)))
-            document: dict[str, Any] = {
+                return None
+            return {
                 "member": {
                     "platform": member.platform,
                     "workspace": member.workspace,
@@ -40,13 +41,13 @@ class Privacy(Service):
                         "best_streak": m.streak.best,
                         "freezes": m.streak.freezes,
                     }
-                    for m in await tx.members.memberships(member_id=member.id)
+                    for m in tx.members.memberships(member_id=member.id)
                 ],
                 "answers": [
                     {"post_id": a.post_id, "text": a.text, "answered_at": a.created_at.isoformat()}
-                    for a in await tx.answers.for_member(member.id)
+                    for a in tx.answers.for_member(member.id)
                 ],
-                "reviews": await tx.reviews.all_for(member.id),
+                "reviews": tx.reviews.all_for(member.id),
                 "card_states": [
                     {
                         "card": s.card_key,
@@ -56,10 +57,14 @@ class Privacy(Service):
                         "reps": s.state.reps,
                         "lapses": s.state.lapses,
                     }
-                    for s in await tx.reviews.states_for(member.id)
+                    for s in tx.reviews.states_for(member.id)
                 ],
-                "activity": await tx.activity.for_member(member.id),
+                "activity": tx.activity.for_member(member.id),
             }
+
+        document = await self.store.read(unit)
+        if document is None:
+            return private(Message(lines=("I hold no data about you.",)))
         text = json.dumps(document, default=_jsonable, indent=2, sort_keys=True)
         summary = (
             f"Your data: {len(document['answers'])} answers, {len(document['reviews'])} reviews, "
@@ -84,8 +89,10 @@ class Privacy(Service):
         )
 
     async def forget(self, actor: Actor) -> Reply:
-        async with self.store.write() as tx:
-            member = await tx.members.find(actor.platform, actor.workspace, actor.user)
+        def unit(tx: Tx) -> None:
+            member = tx.members.find(actor.platform, actor.workspace, actor.user)
             if member is not None:
-                await tx.members.delete(member.id)
+                tx.members.delete(member.id)
+
+        await self.store.write(unit)
         return private(Message(lines=("Done: everything I stored about you is deleted.",)))

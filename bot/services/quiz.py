@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import replace
+from datetime import datetime
 
 from bot.core.commands import QuizRequest
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.models import Actor, Card, Grade, Place
 from bot.core.points import Kind
 from bot.core.replies import Message, Reply, private
-from bot.ports.records import QuizRow
+from bot.ports.records import MemberRow, QuizRow
+from bot.ports.store import Tx
 from bot.services import messages
 from bot.services.base import Service
 from bot.services.learning import Learning
@@ -20,9 +22,10 @@ from bot.services.learning import Learning
 class Quiz(Service):
     async def start(self, actor: Actor, place: Place, request: QuizRequest) -> Reply:
         now = self.now()
-        async with self.store.write() as tx:
-            channel = await self.channel_at(tx, place)
-            member = await self.member(tx, actor, now)
+
+        def unit(tx: Tx) -> tuple[int, list[Card]]:
+            channel = self.channel_at(tx, place)
+            member = self.member(tx, actor, now)
             pool = self.decks.for_channel(channel.settings) if channel else list(self.decks.cards())
             if request.topic is not None:
                 topics = Counter(c.topic for c in pool)
@@ -32,7 +35,7 @@ class Quiz(Service):
                 pool = [c for c in pool if c.topic == request.topic]
             if not pool:
                 raise NotFound("There are no cards to quiz you on here.")
-            states = {s.card_key: s for s in await tx.reviews.states_for(member.id)}
+            states = {s.card_key: s for s in tx.reviews.states_for(member.id)}
 
             def order(card: Card) -> tuple[int, object, bytes]:
                 state = states.get(card.key)
@@ -45,11 +48,13 @@ class Quiz(Service):
                 return (2, 0, shuffle)  # then the rest
 
             chosen = sorted(pool, key=order)[: request.count]
-            quiz_id = await tx.quizzes.start(member.id, request.topic, [c.key for c in chosen], now)
-        intro = f"Quiz: {len(chosen)} card{'s' * (len(chosen) != 1)}" + (
-            f" on {request.topic}." if request.topic else "."
-        )
-        return private(Message(lines=(intro,)), self._question(quiz_id, 0, chosen[0], len(chosen)))
+            return tx.quizzes.start(member.id, request.topic, [c.key for c in chosen], now), chosen
+
+        quiz_id, chosen = await self.store.write(unit)
+        plural = "s" if len(chosen) != 1 else ""
+        on = f" on {request.topic}." if request.topic else "."
+        intro = Message(lines=(f"Quiz: {len(chosen)} card{plural}{on}",))
+        return private(intro, self._question(quiz_id, 0, chosen[0], len(chosen)))
 
     def _question(self, quiz_id: int, position: int, card: Card, total: int) -> Message:
         return messages.card_question(
@@ -59,10 +64,11 @@ class Quiz(Service):
             kind="quiz",
         )
 
-    async def _load(self, actor: Actor, quiz_id: int, position: int) -> tuple[QuizRow, Card]:
-        async with self.store.write() as tx:
-            quiz = await tx.quizzes.get(quiz_id)
-            member = await self.member(tx, actor, self.now())
+    def _load(
+        self, tx: Tx, actor: Actor, quiz_id: int, position: int, now: datetime
+    ) -> tuple[QuizRow, Card, MemberRow]:
+        quiz = tx.quizzes.get(quiz_id)
+        member = self.member(tx, actor, now)
         if quiz is None:
             raise NotFound("This quiz is no longer available. Start a new one with /quiz.")
         if quiz.member_id != member.id:
@@ -72,49 +78,51 @@ class Quiz(Service):
         card = self.decks.card(quiz.card_keys[position])
         if card is None:
             raise NotFound("This card is no longer in any deck.")
-        return quiz, card
+        return quiz, card, member
 
     async def show(self, actor: Actor, quiz_id: int, position: int) -> Reply:
-        quiz, card = await self._load(actor, quiz_id, position)
-        async with self.store.write() as tx:
-            await tx.quizzes.save(replace(quiz, shown=True), self.now())
+        now = self.now()
+
+        def unit(tx: Tx) -> Card:
+            quiz, card, _ = self._load(tx, actor, quiz_id, position, now)
+            tx.quizzes.save(replace(quiz, shown=True), now)
+            return card
+
+        card = await self.store.write(unit)
         return private(
             messages.card_answer(card, grade_prefix=f"qz:grade:{quiz_id}:{position}", kind="quiz")
         )
 
     async def grade(self, actor: Actor, quiz_id: int, position: int, grade: Grade) -> Reply:
-        _, card = await self._load(actor, quiz_id, position)
         now = self.now()
-        async with self.store.write() as tx:
-            fresh = await tx.quizzes.get(quiz_id)
-            if fresh is None or fresh.position != position or fresh.status != "open":
-                raise InvalidInput("That card is already done; carry on with the current one.")
-            member = await self.member(tx, actor, now)
+        learning = Learning(self.deps)
+
+        def unit(tx: Tx) -> QuizRow:
+            quiz, card, member = self._load(tx, actor, quiz_id, position, now)
             ref = f"{quiz_id}:{position}"
-            await Learning(self.deps).review(
-                tx, member, card.key, grade, kind="quiz", ref=ref, now=now
-            )
+            learning.review(tx, member, card.key, grade, kind="quiz", ref=ref, now=now)
             day = self.member_today(member, now)
-            await self.record(tx, member, Kind.QUIZ_CARD, ref, day=day, now=now)
-            grades = (*fresh.grades, grade)
-            done = position + 1 >= len(fresh.card_keys)
+            self.record(tx, member, Kind.QUIZ_CARD, ref, day=day, now=now)
+            done = position + 1 >= len(quiz.card_keys)
             updated = replace(
-                fresh,
+                quiz,
                 position=position + 1,
                 shown=False,
-                grades=grades,
+                grades=(*quiz.grades, grade),
                 status="done" if done else "open",
             )
-            await tx.quizzes.save(updated, now)
+            tx.quizzes.save(updated, now)
             if done:
-                await self.record(tx, member, "quiz_done", str(quiz_id), day=day, now=now)
-        if done:
-            return private(self._summary(grades))
-        next_card = self.decks.card(fresh.card_keys[position + 1])
+                self.record(tx, member, "quiz_done", str(quiz_id), day=day, now=now)
+            return updated
+
+        quiz = await self.store.write(unit)
+        if quiz.status == "done":
+            return private(self._summary(quiz.grades))
+        next_card = self.decks.card(quiz.card_keys[quiz.position])
         if next_card is None:
             raise NotFound("The next card is no longer in any deck.")
-        total = len(fresh.card_keys)
-        return private(self._question(quiz_id, position + 1, next_card, total))
+        return private(self._question(quiz_id, quiz.position, next_card, len(quiz.card_keys)))
 
     def _summary(self, grades: tuple[Grade, ...]) -> Message:
         counts = Counter(grades)

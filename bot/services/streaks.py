@@ -19,74 +19,70 @@ log = structlog.get_logger("studybot.streaks")
 
 
 class Streaks(Service):
-    async def history(
+    def history(
         self, tx: Tx, channel: ChannelRow, membership: MembershipRow, since: date | None = None
     ) -> StreakHistory:
         start = membership.joined_on
         first = max(start, since) if since else start
-        kept = await tx.activity.kept_days(membership.member.id, first)
-        forgiven = await tx.posts.forgiven_dates(channel.id, first)
-        repairs = await tx.audit.repairs(channel.id, membership.member.id)
         return StreakHistory(
             start=start,
             required_weekdays=channel.settings.days,
-            kept=frozenset(kept),
-            forgiven=frozenset(forgiven),
-            repairs=repairs,
+            kept=frozenset(tx.activity.kept_days(membership.member.id, first)),
+            forgiven=frozenset(tx.posts.forgiven_dates(channel.id, first)),
+            repairs=tx.audit.repairs(channel.id, membership.member.id),
         )
 
     def today(self, channel: ChannelRow, membership: MembershipRow) -> date:
         return local_date(self.now(), zone(self.member_tz(membership.member, channel)))
 
-    async def current(
+    def current(
         self, tx: Tx, channel: ChannelRow, membership: MembershipRow
     ) -> tuple[StreakState, int]:
         """The state folded through yesterday, and the number to show today."""
         today = self.today(channel, membership)
-        since = membership.streak.evaluated_through
-        history = await self.history(tx, channel, membership, since)
+        history = self.history(tx, channel, membership, membership.streak.evaluated_through)
         state = advance(membership.streak, history, today - timedelta(days=1))
         return state, shown(state, today, history)
 
-    async def recomputed(
-        self, tx: Tx, channel: ChannelRow, membership: MembershipRow
-    ) -> StreakState:
+    def recomputed(self, tx: Tx, channel: ChannelRow, membership: MembershipRow) -> StreakState:
         """The streak recomputed from history alone (what the stored cache must equal)."""
         today = self.today(channel, membership)
-        history = await self.history(tx, channel, membership)
-        return replay(history, today - timedelta(days=1))
+        return replay(self.history(tx, channel, membership), today - timedelta(days=1))
 
     async def roll_over(self) -> int:
         """Fold every stale streak up to its member's yesterday; returns how many moved."""
-        now = self.now()
-        moved = 0
-        async with self.store.read() as tx:
-            stale = await tx.members.stale_streaks(now.date() + timedelta(days=1))
-        for membership in stale:
-            async with self.store.write() as tx:
-                channel = await tx.channels.get(membership.channel_id)
+        before = self.now().date() + timedelta(days=1)
+        stale = await self.store.read(lambda tx: tx.members.stale_streaks(before))
+
+        def unit(tx: Tx) -> int:
+            moved = 0
+            for membership in stale:
+                channel = tx.channels.get(membership.channel_id)
                 if channel is None:
                     continue
-                state, _ = await self.current(tx, channel, membership)
+                state, _ = self.current(tx, channel, membership)
                 if state != membership.streak:
-                    await tx.members.save_streak(channel.id, membership.member.id, state)
+                    tx.members.save_streak(channel.id, membership.member.id, state)
                     moved += 1
+            return moved
+
+        moved = await self.store.write(unit) if stale else 0
         if moved:
             log.info("streaks_rolled", moved=moved)
         return moved
 
-    async def repair(
+    def repair(
         self, tx: Tx, channel: ChannelRow, actor: Actor, who: str, value_text: str, reason: str
     ) -> str:
         if not value_text.isdigit() or int(value_text) > 10_000:
             raise InvalidInput(f"Streak must be a whole number of days, not {value_text!r}.")
         value = int(value_text)
-        target = await self._find_member(tx, channel, who)
-        state, before = await self.current(tx, channel, target)
+        target = self._find_member(tx, channel, who)
+        state, before = self.current(tx, channel, target)
         through = self.today(channel, target) - timedelta(days=1)
         state = repaired(replace(state, evaluated_through=through), value)
-        await tx.members.save_streak(channel.id, target.member.id, state)
-        await tx.audit.record(
+        tx.members.save_streak(channel.id, target.member.id, state)
+        tx.audit.record(
             channel.id,
             target.member.id,
             effective_date=through,
@@ -96,13 +92,12 @@ class Streaks(Service):
             reason=reason or "(no reason given)",
             now=self.now(),
         )
-        return (
-            f"{target.member.name}'s streak is now {value} (was {before}). The change is audited."
-        )
+        name = target.member.name
+        return f"{name}'s streak is now {value} (was {before}). The change is audited."
 
-    async def _find_member(self, tx: Tx, channel: ChannelRow, who: str) -> MembershipRow:
+    def _find_member(self, tx: Tx, channel: ChannelRow, who: str) -> MembershipRow:
         ref = who.strip().removeprefix("<@").removesuffix(">").lstrip("@").split("|")[0]
-        for m in await tx.members.memberships(channel_id=channel.id):
+        for m in tx.members.memberships(channel_id=channel.id):
             if ref in (m.member.user_ref, m.member.name) or ref.lower() == m.member.name.lower():
                 return m
         raise NotFound(f"No member {who!r} has studied in this channel yet.")

@@ -13,6 +13,8 @@ from bot.core.commands import Command, parse_quiz
 from bot.core.errors import InvalidInput, UserError
 from bot.core.models import Actor, Grade, Place
 from bot.core.replies import Message, Reply, error, private, public
+from bot.ports.records import ChannelRow
+from bot.ports.store import Tx
 from bot.services.base import Deps, Service
 from bot.services.channels import Channels
 from bot.services.followups import Followups
@@ -84,11 +86,14 @@ class StudyBot(Service):
         return await self._admin_action(actor, place, sub)
 
     async def _admin_action(self, actor: Actor, place: Place, sub: str) -> Reply:
-        async with self.store.write() as tx:
-            member = await self.member(tx, actor, self.now())
-            what = {"post-now": "post now", "reveal-now": "reveal now", "skip": "skip a day"}[sub]
-            await self.require_admin(tx, actor, member, what)
-            channel = await self.channel_at(tx, place)
+        what = {"post-now": "post now", "reveal-now": "reveal now", "skip": "skip a day"}[sub]
+
+        def unit(tx: Tx) -> ChannelRow | None:
+            member = self.member(tx, actor, self.now())
+            self.require_admin(tx, actor, member, what)
+            return self.channel_at(tx, place)
+
+        channel = await self.store.write(unit)
         if channel is None:
             raise InvalidInput("This channel is not set up; run /study setup first.")
         if sub == "post-now":
@@ -102,16 +107,16 @@ class StudyBot(Service):
     async def _repair(self, actor: Actor, place: Place, args: tuple[str, ...]) -> Reply:
         if len(args) < 2:
             raise InvalidInput("Usage: /study streak MEMBER DAYS [reason]")
-        async with self.store.write() as tx:
-            member = await self.member(tx, actor, self.now())
-            await self.require_admin(tx, actor, member, "repair a streak")
-            channel = await self.channel_at(tx, place)
+
+        def unit(tx: Tx) -> str:
+            member = self.member(tx, actor, self.now())
+            self.require_admin(tx, actor, member, "repair a streak")
+            channel = self.channel_at(tx, place)
             if channel is None:
                 raise InvalidInput("This channel is not set up; run /study setup first.")
-            text = await self.streaks.repair(
-                tx, channel, actor, args[0], args[1], " ".join(args[2:])
-            )
-        return public(Message(lines=(text,)))
+            return self.streaks.repair(tx, channel, actor, args[0], args[1], " ".join(args[2:]))
+
+        return public(Message(lines=(await self.store.write(unit),)))
 
     # ---- thread events -------------------------------------------------------------------
 

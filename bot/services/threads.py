@@ -17,8 +17,9 @@ from bot.services.learning import Learning
 
 
 class Threads(Service):
-    async def _claim(self, tx: Tx, platform: str, event_id: str | None) -> bool:
-        return event_id is None or await tx.events.claim(platform, event_id, self.now())
+    def _claim(self, tx: Tx, platform: str, event_id: str | None) -> bool:
+        """Claim an inbound event in the same transaction as its effect (exactly once)."""
+        return event_id is None or tx.events.claim(platform, event_id, self.now())
 
     async def answer(
         self,
@@ -36,23 +37,29 @@ class Threads(Service):
         if len(text) > MAX_ANSWER_CHARS:
             raise InvalidInput(f"Answers are limited to {MAX_ANSWER_CHARS} characters.")
         now = self.now()
-        async with self.store.write() as tx:
-            if not await self._claim(tx, place.platform, event_id):
-                return Reply()
-            channel = await self.channel_at(tx, place)
-            if channel is None:
+
+        def unit(tx: Tx) -> Reply:
+            if not self._claim(tx, place.platform, event_id):
                 return Reply()
             if place.thread is None:
-                post = await tx.posts.latest(channel.id)
+                channel = self.channel_at(tx, place)
+                if channel is None:
+                    return Reply()
+                post = tx.posts.latest(channel.id)
                 if post is None:
                     raise NotFound("There is no question to answer yet.")
             else:
-                post = await tx.posts.by_thread(channel.id, place.thread)
-                if post is None or post.status != "posted":
+                found = tx.posts.in_thread(
+                    place.platform, place.workspace, place.channel, place.thread
+                )
+                if found is None or found[1].status != "posted":
                     return Reply()  # a thread that is not a daily post: just conversation
+                channel, post = found
             self._check_open(post, now)
-            member = await self.member(tx, actor, now)
-            return await self._record_answer(tx, channel, post, member, message_ref, text, now)
+            member = self.member(tx, actor, now)
+            return self._record_answer(tx, channel, post, member, message_ref, text, now)
+
+        return await self.store.write(unit)
 
     def _check_open(self, post: PostRow, now: datetime) -> None:
         if post.revealed_at is not None and now - post.revealed_at > self.policy.answer_window:
@@ -61,7 +68,7 @@ class Threads(Service):
                 "answer today's question instead."
             )
 
-    async def _record_answer(
+    def _record_answer(
         self,
         tx: Tx,
         channel: ChannelRow,
@@ -72,7 +79,7 @@ class Threads(Service):
         now: datetime,
     ) -> Reply:
         before_reveal = post.reveal_status != "posted"
-        added = await tx.answers.add(
+        added = tx.answers.add(
             post.id,
             member.id,
             message_ref=message_ref,
@@ -82,17 +89,18 @@ class Threads(Service):
         )
         if not added:
             if message_ref is None:
-                existing = await tx.answers.get(post.id, member.id)
+                existing = tx.answers.get(post.id, member.id)
                 if existing is not None:
-                    await tx.answers.set_text(existing.id, text, now)
+                    tx.answers.set_text(existing.id, text, now)
                     return note("Your answer is updated.")
             return Reply()  # further replies in the thread are discussion, not answers
         day = self.member_today(member, now, channel)
-        await tx.members.join(channel.id, member.id, day)
+        tx.members.join(channel.id, member.id, day)
         ref = f"post:{post.id}"
-        points = await self.record(tx, member, Kind.ANSWER, ref, day=day, now=now)
+        actions: list[tuple[Kind | str, str]] = [(Kind.ANSWER, ref)]
         if before_reveal:
-            points += await self.record(tx, member, Kind.EARLY_ANSWER, ref, day=day, now=now)
+            actions.append((Kind.EARLY_ANSWER, ref))
+        points = self.record_all(tx, member, actions, day=day, now=now)
         text_reply = f"Answer recorded (+{points} points)." if points else "Answer recorded."
         return Reply(messages=note(text_reply).messages, react=self.policy.ack_emoji)
 
@@ -101,37 +109,40 @@ class Threads(Service):
     ) -> bool:
         """An answer's message was edited: the answer follows. False if it was no answer."""
         now = self.now()
-        async with self.store.write() as tx:
-            if not await self._claim(tx, place.platform, event_id):
+
+        def unit(tx: Tx) -> bool:
+            if not self._claim(tx, place.platform, event_id):
                 return False
-            found = await self._answer_by_message(tx, place, message_ref)
+            found = self._answer_by_message(tx, place, message_ref)
             if found is None or not text.strip():
                 return False
-            await tx.answers.set_text(found.id, text.strip()[:MAX_ANSWER_CHARS], now)
+            tx.answers.set_text(found.id, text.strip()[:MAX_ANSWER_CHARS], now)
             return True
+
+        return await self.store.write(unit)
 
     async def delete(self, place: Place, message_ref: str, *, event_id: str | None = None) -> bool:
         """An answer's message was deleted: the answer and its points go too."""
-        async with self.store.write() as tx:
-            if not await self._claim(tx, place.platform, event_id):
+
+        def unit(tx: Tx) -> bool:
+            if not self._claim(tx, place.platform, event_id):
                 return False
-            found = await self._answer_by_message(tx, place, message_ref)
+            found = self._answer_by_message(tx, place, message_ref)
             if found is None:
                 return False
-            await tx.answers.delete(found.id)
+            tx.answers.delete(found.id)
             ref = f"post:{found.post_id}"
-            await tx.activity.remove(found.member_id, Kind.ANSWER.value, ref)
-            await tx.activity.remove(found.member_id, Kind.EARLY_ANSWER.value, ref)
+            tx.activity.remove(found.member_id, Kind.ANSWER.value, ref)
+            tx.activity.remove(found.member_id, Kind.EARLY_ANSWER.value, ref)
             return True
 
-    async def _answer_by_message(self, tx: Tx, place: Place, message_ref: str) -> AnswerRow | None:
-        channel = await self.channel_at(tx, place)
-        if channel is None or place.thread is None:
+        return await self.store.write(unit)
+
+    def _answer_by_message(self, tx: Tx, place: Place, message_ref: str) -> AnswerRow | None:
+        if place.thread is None:
             return None
-        post = await tx.posts.by_thread(channel.id, place.thread)
-        if post is None:
-            return None
-        return await tx.answers.by_message(post.id, message_ref)
+        found = tx.posts.in_thread(place.platform, place.workspace, place.channel, place.thread)
+        return tx.answers.by_message(found[1].id, message_ref) if found else None
 
     async def reaction(
         self,
@@ -149,33 +160,33 @@ class Threads(Service):
         if grade is None:
             return Reply()
         now = self.now()
-        async with self.store.write() as tx:
-            if not await self._claim(tx, place.platform, event_id):
+        learning = Learning(self.deps)
+
+        def unit(tx: Tx) -> Reply:
+            if not self._claim(tx, place.platform, event_id):
                 return Reply()
-            channel = await self.channel_at(tx, place)
-            if channel is None:
-                return Reply()
-            post = await tx.posts.by_reveal(channel.id, message_ref)
-            if post is None or post.card_key is None:
+            found = tx.posts.reveal_in(place.platform, place.workspace, place.channel, message_ref)
+            if found is None or found[1].card_key is None:
                 if not on_bot_message or not added:
                     return Reply()
                 raise InvalidInput(
                     "Grades count only on the reveal (the reply with the key points). "
                     "React there once it is posted."
                 )
-            member = await self.member(tx, actor, now)
+            channel, post = found
+            assert post.card_key is not None
+            member = self.member(tx, actor, now)
             ref = f"{post.id}:{member.id}"
-            learning = Learning(self.deps)
             if not added:
-                current = await tx.reviews.grade_of(post.id, member.id)
+                current = tx.reviews.grade_of(post.id, member.id)
                 if current is None or current.emoji != emoji:
                     return Reply()
-                await tx.reviews.remove_grade(post.id, member.id)
-                await learning.withdraw(tx, member, post.card_key, kind="daily", ref=ref, now=now)
-                await tx.activity.remove(member.id, Kind.GRADE.value, f"post:{post.id}")
+                tx.reviews.remove_grade(post.id, member.id)
+                learning.withdraw(tx, member, post.card_key, kind="daily", ref=ref, now=now)
+                tx.activity.remove(member.id, Kind.GRADE.value, f"post:{post.id}")
                 return note("Your grade is withdrawn.")
-            await tx.reviews.set_grade(post.id, member.id, grade, emoji, now)
-            state = await learning.review(
+            tx.reviews.set_grade(post.id, member.id, grade, emoji, now)
+            state = learning.review(
                 tx,
                 member,
                 post.card_key,
@@ -186,6 +197,8 @@ class Threads(Service):
                 origin_channel_id=channel.id,
             )
             day = self.member_today(member, now, channel)
-            await tx.members.join(channel.id, member.id, day)
-            await self.record(tx, member, Kind.GRADE, f"post:{post.id}", day=day, now=now)
+            tx.members.join(channel.id, member.id, day)
+            self.record(tx, member, Kind.GRADE, f"post:{post.id}", day=day, now=now)
             return note(messages.next_review(grade, state.due, now))
+
+        return await self.store.write(unit)

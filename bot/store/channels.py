@@ -5,36 +5,44 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection
 
 from bot.core.models import ChannelSettings
 from bot.core.streaks import StreakState
 from bot.ports.records import ChannelRow, MemberRow, MembershipRow
 from bot.store import convert
+from bot.store.convert import prepared
 from bot.store.tables import channel_members, channels, members
+
+_CHANNEL_BY_ID = select(channels).where(channels.c.id == bindparam("id"))
+_CHANNEL_BY_REF = select(channels).where(
+    channels.c.platform == bindparam("p"),
+    channels.c.workspace == bindparam("w"),
+    channels.c.channel_ref == bindparam("r"),
+)
+_MEMBER_BY_ID = select(members).where(members.c.id == bindparam("id"))
+_MEMBER_BY_REF = select(members).where(
+    members.c.platform == bindparam("p"),
+    members.c.workspace == bindparam("w"),
+    members.c.user_ref == bindparam("r"),
+)
 
 
 class Channels:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def get(self, channel_id: int) -> ChannelRow | None:
-        row = (
-            await self._conn.execute(select(channels).where(channels.c.id == channel_id))
-        ).first()
+    def get(self, channel_id: int) -> ChannelRow | None:
+        row = self._conn.execute(_CHANNEL_BY_ID, {"id": channel_id}).first()
         return convert.channel(row) if row else None
 
-    async def find(self, platform: str, workspace: str, channel_ref: str) -> ChannelRow | None:
-        query = select(channels).where(
-            channels.c.platform == platform,
-            channels.c.workspace == workspace,
-            channels.c.channel_ref == channel_ref,
-        )
-        row = (await self._conn.execute(query)).first()
+    def find(self, platform: str, workspace: str, channel_ref: str) -> ChannelRow | None:
+        params = {"p": platform, "w": workspace, "r": channel_ref}
+        row = self._conn.execute(_CHANNEL_BY_REF, params).first()
         return convert.channel(row) if row else None
 
-    async def save(
+    def save(
         self,
         platform: str,
         workspace: str,
@@ -69,19 +77,19 @@ class Channels:
         stmt = stmt.on_conflict_do_update(
             index_elements=["platform", "workspace", "channel_ref"], set_=values
         )
-        await self._conn.execute(stmt)
-        saved = await self.find(platform, workspace, channel_ref)
+        self._conn.execute(stmt)
+        saved = self.find(platform, workspace, channel_ref)
         assert saved is not None
         return saved
 
-    async def set_paused(self, channel_id: int, paused: bool, reason: str | None) -> None:
-        await self._conn.execute(
+    def set_paused(self, channel_id: int, paused: bool, reason: str | None) -> None:
+        self._conn.execute(
             update(channels)
             .where(channels.c.id == channel_id)
             .values(paused=paused, pause_reason=reason if paused else None)
         )
 
-    async def set_next(
+    def set_next(
         self,
         channel_id: int,
         *,
@@ -97,52 +105,44 @@ class Channels:
         if cycle is not None:
             values["cycle"] = cycle
         if values:
-            await self._conn.execute(
-                update(channels).where(channels.c.id == channel_id).values(**values)
-            )
+            self._conn.execute(update(channels).where(channels.c.id == channel_id).values(**values))
 
-    async def due_posts(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
+    def due_posts(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
         query = (
             select(channels)
             .where(channels.c.enabled, channels.c.next_post_at <= now)
             .order_by(channels.c.next_post_at)
             .limit(limit)
         )
-        return [convert.channel(r) for r in await self._conn.execute(query)]
+        return [convert.channel(r) for r in self._conn.execute(query)]
 
-    async def due_leaderboards(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
+    def due_leaderboards(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
         query = (
             select(channels)
             .where(channels.c.enabled, channels.c.next_leaderboard_at <= now)
             .order_by(channels.c.next_leaderboard_at)
             .limit(limit)
         )
-        return [convert.channel(r) for r in await self._conn.execute(query)]
+        return [convert.channel(r) for r in self._conn.execute(query)]
 
-    async def count(self) -> int:
-        return int(
-            (await self._conn.execute(select(func.count()).select_from(channels))).scalar_one()
-        )
+    def count(self) -> int:
+        return int((self._conn.execute(select(func.count()).select_from(channels))).scalar_one())
 
 
 class Members:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def get(self, member_id: int) -> MemberRow | None:
-        row = (await self._conn.execute(select(members).where(members.c.id == member_id))).first()
+    def get(self, member_id: int) -> MemberRow | None:
+        row = self._conn.execute(_MEMBER_BY_ID, {"id": member_id}).first()
         return convert.member(row) if row else None
 
-    async def find(self, platform: str, workspace: str, user_ref: str) -> MemberRow | None:
-        query = select(members).where(
-            members.c.platform == platform,
-            members.c.workspace == workspace,
-            members.c.user_ref == user_ref,
-        )
-        row = (await self._conn.execute(query)).first()
+    def find(self, platform: str, workspace: str, user_ref: str) -> MemberRow | None:
+        params = {"p": platform, "w": workspace, "r": user_ref}
+        row = self._conn.execute(_MEMBER_BY_REF, params).first()
         return convert.member(row) if row else None
 
-    async def find_by_name(self, platform: str, workspace: str, name: str) -> MemberRow | None:
+    def find_by_name(self, platform: str, workspace: str, name: str) -> MemberRow | None:
         query = (
             select(members)
             .where(
@@ -152,22 +152,20 @@ class Members:
             )
             .order_by(members.c.id)
         )
-        row = (await self._conn.execute(query)).first()
+        row = (self._conn.execute(query)).first()
         return convert.member(row) if row else None
 
-    async def ensure(
+    def ensure(
         self, platform: str, workspace: str, user_ref: str, name: str, tz: str | None, now: datetime
     ) -> MemberRow:
         """The member, created on first sight; name and timezone follow the platform."""
-        existing = await self.find(platform, workspace, user_ref)
+        existing = self.find(platform, workspace, user_ref)
         if existing is not None:
             if existing.name == name and (tz is None or existing.tz == tz):
                 return existing
             values = {"name": name} | ({"tz": tz} if tz is not None else {})
-            await self._conn.execute(
-                update(members).where(members.c.id == existing.id).values(**values)
-            )
-            return await self.get(existing.id) or existing
+            self._conn.execute(update(members).where(members.c.id == existing.id).values(**values))
+            return self.get(existing.id) or existing
         stmt = convert.upsert(self._conn, members).values(
             platform=platform,
             workspace=workspace,
@@ -177,40 +175,43 @@ class Members:
             followups_paused=False,
             created_at=now,
         )
-        await self._conn.execute(stmt.on_conflict_do_nothing())
-        created = await self.find(platform, workspace, user_ref)
+        self._conn.execute(stmt.on_conflict_do_nothing())
+        created = self.find(platform, workspace, user_ref)
         assert created is not None
         return created
 
-    async def first_id(self, platform: str, workspace: str) -> int | None:
+    def first_id(self, platform: str, workspace: str) -> int | None:
         query = select(func.min(members.c.id)).where(
             members.c.platform == platform, members.c.workspace == workspace
         )
-        value = (await self._conn.execute(query)).scalar_one_or_none()
+        value = (self._conn.execute(query)).scalar_one_or_none()
         return int(value) if value is not None else None
 
-    async def set_followups_paused(self, member_id: int, paused: bool) -> None:
-        await self._conn.execute(
+    def set_followups_paused(self, member_id: int, paused: bool) -> None:
+        self._conn.execute(
             update(members).where(members.c.id == member_id).values(followups_paused=paused)
         )
 
-    async def block_dm(self, member_id: int, until: datetime | None, reason: str | None) -> None:
-        await self._conn.execute(
+    def block_dm(self, member_id: int, until: datetime | None, reason: str | None) -> None:
+        self._conn.execute(
             update(members)
             .where(members.c.id == member_id)
             .values(dm_blocked_until=until, dm_block_reason=reason)
         )
 
-    async def delete(self, member_id: int) -> None:
-        await self._conn.execute(delete(members).where(members.c.id == member_id))
+    def delete(self, member_id: int) -> None:
+        self._conn.execute(delete(members).where(members.c.id == member_id))
 
-    async def join(self, channel_id: int, member_id: int, joined_on: date) -> None:
-        stmt = convert.upsert(self._conn, channel_members).values(
-            channel_id=channel_id, member_id=member_id, joined_on=joined_on
+    def join(self, channel_id: int, member_id: int, joined_on: date) -> None:
+        stmt = prepared(
+            self._conn,
+            "members.join",
+            lambda insert: insert(channel_members).on_conflict_do_nothing(),
         )
-        await self._conn.execute(stmt.on_conflict_do_nothing())
+        row = {"channel_id": channel_id, "member_id": member_id, "joined_on": joined_on}
+        self._conn.execute(stmt, row)
 
-    async def memberships(
+    def memberships(
         self, *, channel_id: int | None = None, member_id: int | None = None
     ) -> list[MembershipRow]:
         query = select(channel_members, members).join(
@@ -220,10 +221,10 @@ class Members:
             query = query.where(channel_members.c.channel_id == channel_id)
         if member_id is not None:
             query = query.where(channel_members.c.member_id == member_id)
-        rows = await self._conn.execute(query.order_by(channel_members.c.member_id))
+        rows = self._conn.execute(query.order_by(channel_members.c.member_id))
         return [_membership(r) for r in rows]
 
-    async def stale_streaks(self, before: date, limit: int = 5000) -> list[MembershipRow]:
+    def stale_streaks(self, before: date, limit: int = 5000) -> list[MembershipRow]:
         """Memberships whose streak was last folded before ``before`` (or never)."""
         query = (
             select(channel_members, members)
@@ -234,10 +235,10 @@ class Members:
             )
             .limit(limit)
         )
-        return [_membership(r) for r in await self._conn.execute(query)]
+        return [_membership(r) for r in self._conn.execute(query)]
 
-    async def save_streak(self, channel_id: int, member_id: int, state: StreakState) -> None:
-        await self._conn.execute(
+    def save_streak(self, channel_id: int, member_id: int, state: StreakState) -> None:
+        self._conn.execute(
             update(channel_members)
             .where(
                 and_(

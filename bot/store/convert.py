@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, Row
 
 from bot.core.models import ChannelSettings, Grade
 from bot.core.schedule import parse_reveal, parse_time
 from bot.ports.records import ChannelRow, MemberRow, PostRow
 
 
-def upsert(conn: AsyncConnection, table: Table) -> Any:
+def upsert(conn: Connection, table: Table) -> Any:
     """A dialect insert that supports ``on_conflict_do_*`` (SQLite and PostgreSQL)."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+_PREPARED: dict[tuple[str, str], Any] = {}
+
+
+def prepared(conn: Connection, name: str, build: Callable[[Callable[[Table], Any]], Any]) -> Any:
+    """A statement built once per dialect, then executed with parameters.
+
+    Building a Core statement costs more than running it on SQLite (about 0.3 ms against
+    0.1 ms here); reusing one object also lets SQLAlchemy reuse its compiled form.
+    ``build`` receives the dialect's ``insert`` (for ``on_conflict_do_*``).
+    """
+    key = (conn.dialect.name, name)
+    stmt = _PREPARED.get(key)
+    if stmt is None:
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = _PREPARED[key] = build(insert)
+    return stmt
 
 
 def csv(values: tuple[str, ...]) -> str:
@@ -43,8 +62,8 @@ def settings_columns(settings: ChannelSettings) -> dict[str, Any]:
     }
 
 
-def channel(row: Row[Any]) -> ChannelRow:
-    m = row._mapping
+def channel(row: Row[Any], prefix: str = "") -> ChannelRow:
+    m = _Prefixed(row._mapping, prefix) if prefix else row._mapping
     settings = ChannelSettings(
         tz=m["tz"],
         post_time=parse_time(m["post_time"]),
@@ -92,9 +111,65 @@ def member_from(m: Any, *, id_key: str = "id") -> MemberRow:
     )
 
 
-def post(row: Row[Any]) -> PostRow:
-    return PostRow(**{k: row._mapping[k] for k in PostRow.__dataclass_fields__})
+def post(row: Row[Any], prefix: str = "") -> PostRow:
+    m = row._mapping
+    return PostRow(**{k: m[prefix + k] for k in PostRow.__dataclass_fields__})
+
+
+class _Prefixed:
+    """A row mapping read through a label prefix (``channels_tz`` as ``tz``)."""
+
+    def __init__(self, mapping: Any, prefix: str) -> None:
+        self._mapping = mapping
+        self._prefix = prefix
+
+    def __getitem__(self, key: str) -> Any:
+        return self._mapping[self._prefix + key]
 
 
 def grade(value: int | None) -> Grade | None:
     return None if value is None else Grade(value)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+
+
+_COMPILED: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+
+
+def execute_row(
+    conn: Connection,
+    name: str,
+    build: Callable[[Callable[[Table], Any]], Any],
+    table: Table,
+    row: dict[str, Any],
+) -> int:
+    """Run a prepared INSERT (or upsert) for one row of column values; return the rowcount.
+
+    On SQLite the statement is compiled once by SQLAlchemy and then runs straight on the
+    DBAPI cursor, with SQLAlchemy's own bind processors for every column type (about
+    10 µs per insert here, against 80 µs through ``Connection.execute``). Other dialects
+    take the ordinary path.
+    """
+    stmt = prepared(conn, name, build)
+    if conn.dialect.name != "sqlite":
+        return int(conn.execute(stmt, row).rowcount)
+    key = (name, tuple(row))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        result = stmt.compile(dialect=conn.dialect, column_keys=list(row))
+        binds = tuple(
+            (column, table.c[column].type.bind_processor(conn.dialect))
+            for column in result.positiontup or ()
+        )
+        compiled = _COMPILED[key] = _Compiled(result.string, binds)
+    params = tuple(bind(row[c]) if bind else row[c] for c, bind in compiled.binds)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(compiled.sql, params)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()

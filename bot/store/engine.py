@@ -1,26 +1,48 @@
-"""Opening the database: the engine, SQLite pragmas, and Alembic upgrades."""
+"""Opening the database: where units of work run, SQLite pragmas, Alembic upgrades.
+
+A *unit of work* is a plain function ``fn(connection) -> T`` that runs inside one
+transaction on a worker thread, so a whole event costs one hop between the event loop
+and the database thread instead of several per statement (docs/adr/0002-one-hop-units-of-work.md).
+
+On SQLite the worker is the thread of an ``aiosqlite`` connection (the default URL
+``sqlite+aiosqlite:///./studybot.db``); SQLAlchemy Core runs synchronously on that
+thread over the very ``sqlite3`` connection aiosqlite opened. Two connections: one for
+writes (``BEGIN IMMEDIATE``, so writers across processes queue instead of failing) and
+one for reads (WAL lets them run beside a writer). Other databases run the same Core code
+through a thread pool.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 from bot.core.errors import ConfigError
 
 BUSY_TIMEOUT_MS = 15_000
 MIGRATIONS = Path(__file__).with_name("migrations")
 WRITE = "studybot_write"
+T = TypeVar("T")
 
 
-def _sqlite_path(url: str) -> Path | None:
+class Runner(Protocol):
+    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T: ...
+
+    async def close(self) -> None: ...
+
+
+def sqlite_path(url: str) -> Path | None:
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
         return None
@@ -29,7 +51,7 @@ def _sqlite_path(url: str) -> Path | None:
 
 def check_sqlite_path(url: str) -> None:
     """Fail early, with one line, when the database file cannot be created or opened."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is None:
         return
     folder = path.parent if str(path.parent) else Path()
@@ -51,33 +73,103 @@ def check_sqlite_path(url: str) -> None:
         raise ConfigError(f"cannot create the database in {folder}: {exc.strerror}") from None
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, a busy timeout and ``BEGIN IMMEDIATE`` writes."""
-    check_sqlite_path(url)
-    is_sqlite = make_url(url).drivername.startswith("sqlite")
-    connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000} if is_sqlite else {}
-    engine = create_async_engine(url, connect_args=connect_args)
-    if is_sqlite:
-        sync = engine.sync_engine
+def _transactional(engine: Engine, fn: Callable[[Connection], T], write: bool) -> T:
+    with engine.connect() as conn:
+        if write:
+            conn = conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            return fn(conn)
 
-        @event.listens_for(sync, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Let SQLAlchemy's begin event below issue BEGIN itself (pysqlite's own
-            # transaction handling would defer it and ignore IMMEDIATE).
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
 
-        @event.listens_for(sync, "begin")
+class SqliteRunner:
+    """Units of work on the thread of one aiosqlite connection.
+
+    The runner keeps one SQLAlchemy ``Connection`` open over aiosqlite's ``sqlite3``
+    connection and only ever touches it from that connection's thread.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._aio = connection
+        self._conn: Connection | None = None
+        self.engine = create_engine(
+            "sqlite://",
+            creator=lambda: connection._conn,
+            poolclass=StaticPool,
+            pool_reset_on_return=None,
+        )
+
+        @event.listens_for(self.engine, "begin")
         def _on_begin(conn: Connection) -> None:
             immediate = conn.get_execution_options().get(WRITE, False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-    return engine
+    @classmethod
+    async def open(cls, path: str) -> SqliteRunner:
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            for pragma in (
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+                "PRAGMA synchronous=NORMAL",
+                "PRAGMA foreign_keys=ON",
+            ):
+                await connection.execute(pragma)
+        except BaseException:
+            await connection.close()
+            raise
+        return cls(connection)
+
+    def _unit(self, fn: Callable[[Connection], T], write: bool) -> T:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        conn = self._conn.execution_options(**{WRITE: write})
+        with conn.begin():
+            return fn(conn)
+
+    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+        # aiosqlite's queue runs ``_unit`` on the thread that owns the sqlite3 connection.
+        result: T = await self._aio._execute(self._unit, fn, write)  # type: ignore[no-untyped-call]
+        return result
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self._aio._execute(conn.invalidate)  # type: ignore[no-untyped-call]
+        self.engine.dispose(close=False)
+        await self._aio.close()
+
+
+class ThreadPoolRunner:
+    """Units of work for server databases (PostgreSQL): a sync engine and worker threads."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url, pool_pre_ping=True)
+
+    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+        return await asyncio.to_thread(_transactional, self.engine, fn, write)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.engine.dispose)
+
+
+async def open_runners(url: str) -> tuple[Runner, Runner]:
+    """(writer, reader) for ``url``; SQLite gets two aiosqlite connections."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        check_sqlite_path(url)
+        path = parsed.database or ":memory:"
+        if path == ":memory:":
+            raise ConfigError("an in-memory database cannot be shared; give a file path")
+        writer = await SqliteRunner.open(path)
+        try:
+            reader = await SqliteRunner.open(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return writer, reader
+    sync_url = parsed.set(drivername=parsed.drivername.replace("+asyncpg", "+psycopg"))
+    runner = ThreadPoolRunner(sync_url.render_as_string(hide_password=False))
+    return runner, runner
 
 
 def _alembic_config() -> Config:
@@ -86,27 +178,22 @@ def _alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def upgrade_on(connection: Connection) -> None:
+    """Apply every Alembic migration not yet applied (idempotent)."""
     config = _alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
 
-async def upgrade(engine: AsyncEngine) -> None:
-    """Apply every Alembic migration not yet applied (idempotent)."""
+async def upgrade(writer: Runner) -> None:
     try:
-        async with engine.connect() as conn:
-            await conn.execution_options(**{WRITE: True})
-            async with conn.begin():
-                await conn.run_sync(_upgrade)
+        await writer.run(upgrade_on, write=True)
     except DBAPIError as exc:
-        original = exc.orig
-        if isinstance(original, sqlite3.DatabaseError):
-            raise ConfigError(f"cannot open the database: {original}") from None
+        if isinstance(exc.orig, sqlite3.DatabaseError):
+            raise ConfigError(f"cannot open the database: {exc.orig}") from None
         raise
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"cannot open the database: {exc}") from None
 
 
-def current_revision(connection: Connection) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision()
+__all__ = ["Any", "Runner", "open_runners", "upgrade"]

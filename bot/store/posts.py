@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, and_, bindparam, func, or_, select, update
+from sqlalchemy.engine import Connection
 
-from bot.ports.records import PostRow
+from bot.ports.records import ChannelRow, PostRow
 from bot.store import convert
 from bot.store.tables import channels, daily_posts, leaderboards
 
@@ -15,41 +16,98 @@ POSTED = "posted"
 INTENT = "intent"
 
 
+def _newest(*where: Any) -> Any:
+    return select(daily_posts).where(*where).order_by(daily_posts.c.id.desc()).limit(1)
+
+
+_CHANNEL = daily_posts.c.channel_id == bindparam("c")
+_BY_ID = _newest(daily_posts.c.id == bindparam("id"))
+_ON_DATE = _newest(_CHANNEL, daily_posts.c.local_date == bindparam("d"))
+_BY_THREAD = _newest(
+    _CHANNEL,
+    or_(daily_posts.c.thread_ref == bindparam("t"), daily_posts.c.message_ref == bindparam("t")),
+)
+_BY_REVEAL = _newest(_CHANNEL, daily_posts.c.reveal_ref == bindparam("r"))
+_LATEST = _newest(_CHANNEL, daily_posts.c.status == POSTED)
+
+
+def _in_channel(*where: Any) -> Any:
+    """A post with its channel, found by the channel's platform reference (one query)."""
+    return (
+        select(daily_posts, channels)
+        .join(channels, channels.c.id == daily_posts.c.channel_id)
+        .where(
+            channels.c.platform == bindparam("p"),
+            channels.c.workspace == bindparam("w"),
+            channels.c.channel_ref == bindparam("c"),
+            *where,
+        )
+        .order_by(daily_posts.c.id.desc())
+        .limit(1)
+        .set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL)
+    )
+
+
+_IN_THREAD = _in_channel(
+    or_(daily_posts.c.thread_ref == bindparam("t"), daily_posts.c.message_ref == bindparam("t"))
+)
+_REVEAL_IN = _in_channel(daily_posts.c.reveal_ref == bindparam("t"))
+
+
 class Posts:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def _one(self, *where: object) -> PostRow | None:
+    def _one(self, *where: object) -> PostRow | None:
         query = select(daily_posts).where(*where).order_by(daily_posts.c.id.desc()).limit(1)  # type: ignore[arg-type]
-        row = (await self._conn.execute(query)).first()
+        row = (self._conn.execute(query)).first()
         return convert.post(row) if row else None
 
-    async def get(self, post_id: int) -> PostRow | None:
-        return await self._one(daily_posts.c.id == post_id)
+    def get(self, post_id: int) -> PostRow | None:
+        return self._one(daily_posts.c.id == post_id)
 
-    async def on_date(self, channel_id: int, local_date: date) -> PostRow | None:
-        return await self._one(
+    def on_date(self, channel_id: int, local_date: date) -> PostRow | None:
+        return self._one(
             daily_posts.c.channel_id == channel_id, daily_posts.c.local_date == local_date
         )
 
-    async def by_thread(self, channel_id: int, thread_ref: str) -> PostRow | None:
-        return await self._one(
+    def by_thread(self, channel_id: int, thread_ref: str) -> PostRow | None:
+        return self._one(
             daily_posts.c.channel_id == channel_id,
             or_(daily_posts.c.thread_ref == thread_ref, daily_posts.c.message_ref == thread_ref),
         )
 
-    async def by_reveal(self, channel_id: int, message_ref: str) -> PostRow | None:
-        return await self._one(
+    def by_reveal(self, channel_id: int, message_ref: str) -> PostRow | None:
+        return self._one(
             daily_posts.c.channel_id == channel_id, daily_posts.c.reveal_ref == message_ref
         )
 
-    async def latest(self, channel_id: int) -> PostRow | None:
-        """The most recent post that reached the platform."""
-        return await self._one(
-            daily_posts.c.channel_id == channel_id, daily_posts.c.status == POSTED
-        )
+    def in_thread(
+        self, platform: str, workspace: str, channel_ref: str, thread_ref: str
+    ) -> tuple[ChannelRow, PostRow] | None:
+        """The daily post whose thread this is, with its channel."""
+        return self._with_channel(_IN_THREAD, platform, workspace, channel_ref, thread_ref)
 
-    async def claim(
+    def reveal_in(
+        self, platform: str, workspace: str, channel_ref: str, message_ref: str
+    ) -> tuple[ChannelRow, PostRow] | None:
+        """The daily post whose reveal is ``message_ref``, with its channel."""
+        return self._with_channel(_REVEAL_IN, platform, workspace, channel_ref, message_ref)
+
+    def _with_channel(
+        self, query: Any, platform: str, workspace: str, channel_ref: str, ref: str
+    ) -> tuple[ChannelRow, PostRow] | None:
+        params = {"p": platform, "w": workspace, "c": channel_ref, "t": ref}
+        row = self._conn.execute(query, params).first()
+        if row is None:
+            return None
+        return convert.channel(row, "channels_"), convert.post(row, "daily_posts_")
+
+    def latest(self, channel_id: int) -> PostRow | None:
+        """The most recent post that reached the platform."""
+        return self._one(daily_posts.c.channel_id == channel_id, daily_posts.c.status == POSTED)
+
+    def claim(
         self,
         channel_id: int,
         local_date: date,
@@ -78,14 +136,14 @@ class Posts:
             caught_up=False,
             reveal_status="pending",
         )
-        result = await self._conn.execute(stmt.on_conflict_do_nothing())
+        result = self._conn.execute(stmt.on_conflict_do_nothing())
         if result.rowcount != 1:
             return None
-        return await self.on_date(channel_id, local_date)
+        return self.on_date(channel_id, local_date)
 
-    async def reclaim(self, post_id: int, token: str, now: datetime, old_token: str | None) -> bool:
+    def reclaim(self, post_id: int, token: str, now: datetime, old_token: str | None) -> bool:
         """Take over a stale intent (only if nobody else took it since we looked)."""
-        result = await self._conn.execute(
+        result = self._conn.execute(
             update(daily_posts)
             .where(
                 daily_posts.c.id == post_id,
@@ -96,7 +154,7 @@ class Posts:
         )
         return result.rowcount == 1
 
-    async def record_posted(
+    def record_posted(
         self,
         post_id: int,
         *,
@@ -106,7 +164,7 @@ class Posts:
         reveal_due_at: datetime,
         caught_up: bool,
     ) -> None:
-        await self._conn.execute(
+        self._conn.execute(
             update(daily_posts)
             .where(daily_posts.c.id == post_id)
             .values(
@@ -119,27 +177,27 @@ class Posts:
             )
         )
 
-    async def set_status(self, post_id: int, status: str) -> None:
-        await self._conn.execute(
+    def set_status(self, post_id: int, status: str) -> None:
+        self._conn.execute(
             update(daily_posts).where(daily_posts.c.id == post_id).values(status=status)
         )
 
-    async def stale_intents(self, claimed_before: datetime) -> list[PostRow]:
+    def stale_intents(self, claimed_before: datetime) -> list[PostRow]:
         query = select(daily_posts).where(
             daily_posts.c.status == INTENT, daily_posts.c.claimed_at < claimed_before
         )
-        return [convert.post(r) for r in await self._conn.execute(query)]
+        return [convert.post(r) for r in self._conn.execute(query)]
 
-    async def used_in_cycle(self, channel_id: int, cycle: int) -> set[str]:
+    def used_in_cycle(self, channel_id: int, cycle: int) -> set[str]:
         query = select(daily_posts.c.card_key).where(
             daily_posts.c.channel_id == channel_id,
             daily_posts.c.cycle == cycle,
             daily_posts.c.status.in_((POSTED, INTENT)),
             daily_posts.c.card_key.is_not(None),
         )
-        return {r[0] for r in await self._conn.execute(query)}
+        return {r[0] for r in self._conn.execute(query)}
 
-    async def recent_topics(self, channel_id: int, limit: int = 30) -> list[str]:
+    def recent_topics(self, channel_id: int, limit: int = 30) -> list[str]:
         """Topics of recent posts, oldest first."""
         query = (
             select(daily_posts.c.topic)
@@ -147,24 +205,24 @@ class Posts:
             .order_by(daily_posts.c.local_date.desc())
             .limit(limit)
         )
-        return [r[0] for r in await self._conn.execute(query)][::-1]
+        return [r[0] for r in self._conn.execute(query)][::-1]
 
-    async def forgiven_dates(self, channel_id: int, since: date) -> set[date]:
+    def forgiven_dates(self, channel_id: int, since: date) -> set[date]:
         """Local dates the bot failed to post (missed) or an admin skipped."""
         query = select(daily_posts.c.local_date).where(
             daily_posts.c.channel_id == channel_id,
             daily_posts.c.local_date >= since,
             daily_posts.c.status.in_(("missed", "skipped")),
         )
-        return {r[0] for r in await self._conn.execute(query)}
+        return {r[0] for r in self._conn.execute(query)}
 
-    async def count(self, channel_id: int, status: str = POSTED) -> int:
+    def count(self, channel_id: int, status: str = POSTED) -> int:
         query = select(func.count()).where(
             daily_posts.c.channel_id == channel_id, daily_posts.c.status == status
         )
-        return int((await self._conn.execute(query)).scalar_one())
+        return int((self._conn.execute(query)).scalar_one())
 
-    async def due_reveals(self, now: datetime, limit: int = 500) -> list[PostRow]:
+    def due_reveals(self, now: datetime, limit: int = 500) -> list[PostRow]:
         query = (
             select(daily_posts)
             .join(channels, channels.c.id == daily_posts.c.channel_id)
@@ -178,11 +236,11 @@ class Posts:
             .order_by(daily_posts.c.reveal_due_at)
             .limit(limit)
         )
-        return [convert.post(r) for r in await self._conn.execute(query)]
+        return [convert.post(r) for r in self._conn.execute(query)]
 
-    async def claim_reveal(self, post_id: int, now: datetime, stale_before: datetime) -> bool:
+    def claim_reveal(self, post_id: int, now: datetime, stale_before: datetime) -> bool:
         """Move the reveal to ``intent``; a stale intent may be taken over."""
-        result = await self._conn.execute(
+        result = self._conn.execute(
             update(daily_posts)
             .where(
                 daily_posts.c.id == post_id,
@@ -199,47 +257,47 @@ class Posts:
         )
         return result.rowcount == 1
 
-    async def record_reveal(self, post_id: int, reveal_ref: str, at: datetime) -> None:
-        await self._conn.execute(
+    def record_reveal(self, post_id: int, reveal_ref: str, at: datetime) -> None:
+        self._conn.execute(
             update(daily_posts)
             .where(daily_posts.c.id == post_id)
             .values(reveal_status=POSTED, reveal_ref=reveal_ref, revealed_at=at)
         )
 
-    async def release_reveal(self, post_id: int) -> None:
-        await self._conn.execute(
+    def release_reveal(self, post_id: int) -> None:
+        self._conn.execute(
             update(daily_posts)
             .where(daily_posts.c.id == post_id, daily_posts.c.reveal_status == INTENT)
             .values(reveal_status="pending", reveal_claimed_at=None)
         )
 
-    async def stale_reveals(self, claimed_before: datetime) -> list[PostRow]:
+    def stale_reveals(self, claimed_before: datetime) -> list[PostRow]:
         query = select(daily_posts).where(
             daily_posts.c.reveal_status == INTENT,
             daily_posts.c.reveal_claimed_at < claimed_before,
         )
-        return [convert.post(r) for r in await self._conn.execute(query)]
+        return [convert.post(r) for r in self._conn.execute(query)]
 
 
 class Leaderboards:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def claim(self, channel_id: int, week_start: date, now: datetime, status: str) -> bool:
+    def claim(self, channel_id: int, week_start: date, now: datetime, status: str) -> bool:
         stmt = convert.upsert(self._conn, leaderboards).values(
             channel_id=channel_id, week_start=week_start, status=status, claimed_at=now
         )
-        return (await self._conn.execute(stmt.on_conflict_do_nothing())).rowcount == 1
+        return (self._conn.execute(stmt.on_conflict_do_nothing())).rowcount == 1
 
-    async def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> None:
-        await self._conn.execute(
+    def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> None:
+        self._conn.execute(
             update(leaderboards)
             .where(leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start)
             .values(status=POSTED, message_ref=ref, posted_at=now)
         )
 
-    async def status(self, channel_id: int, week_start: date) -> str | None:
+    def status(self, channel_id: int, week_start: date) -> str | None:
         query = select(leaderboards.c.status).where(
             leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start
         )
-        return (await self._conn.execute(query)).scalar_one_or_none()
+        return (self._conn.execute(query)).scalar_one_or_none()

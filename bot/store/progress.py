@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy.engine import Connection
 
-from bot.core.schedule import week_start
 from bot.ports.records import WeekRow
-from bot.store import convert
+from bot.store.convert import execute_row
 from bot.store.tables import (
     activity,
     channel_members,
@@ -21,19 +21,75 @@ from bot.store.tables import (
 )
 
 
+def _insert_ignoring(table: Table) -> Callable[[Callable[[Table], Any]], Any]:
+    return lambda insert: insert(table).on_conflict_do_nothing()
+
+
+_ACTIVITY_KEY = (
+    (activity.c.member_id == bindparam("m"))
+    & (activity.c.kind == bindparam("k"))
+    & (activity.c.ref == bindparam("r"))
+)
+_EARNED_BY_KIND = (
+    select(activity.c.kind, func.sum(activity.c.points))
+    .where(
+        activity.c.member_id == bindparam("m"),
+        activity.c.local_date == bindparam("d"),
+        activity.c.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .group_by(activity.c.kind)
+)
+_FIND_ACTIVITY = select(activity.c.points).where(_ACTIVITY_KEY)
+_DELETE_ACTIVITY = delete(activity).where(_ACTIVITY_KEY)
+_KEPT_DAYS = (
+    select(activity.c.local_date)
+    .where(
+        activity.c.member_id == bindparam("m"),
+        activity.c.local_date >= bindparam("since"),
+        activity.c.keeps_day,
+    )
+    .distinct()
+)
+_TOTAL = select(func.coalesce(func.sum(weekly_points.c.points), 0)).where(
+    weekly_points.c.member_id == bindparam("m")
+)
+_WEEK = select(weekly_points.c.points).where(
+    weekly_points.c.member_id == bindparam("m"), weekly_points.c.week_start == bindparam("w")
+)
+_WEEK_TABLE = (
+    select(members.c.id, members.c.name, weekly_points.c.points, weekly_points.c.on_time_reviews)
+    .select_from(channel_members)
+    .join(members, members.c.id == channel_members.c.member_id)
+    .join(
+        weekly_points,
+        (weekly_points.c.member_id == channel_members.c.member_id)
+        & (weekly_points.c.week_start == bindparam("w")),
+    )
+    .where(channel_members.c.channel_id == bindparam("c"))
+)
+_REPAIRS = (
+    select(streak_audit.c.effective_date, streak_audit.c.new_value)
+    .where(streak_audit.c.channel_id == bindparam("c"), streak_audit.c.member_id == bindparam("m"))
+    .order_by(streak_audit.c.id)
+)
+
+
 class Activity:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """Study actions. Triggers keep ``weekly_points`` in step (migration 0002)."""
+
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def earned(self, member_id: int, local_date: date, kind: str) -> int:
-        query = select(func.coalesce(func.sum(activity.c.points), 0)).where(
-            activity.c.member_id == member_id,
-            activity.c.local_date == local_date,
-            activity.c.kind == kind,
-        )
-        return int((await self._conn.execute(query)).scalar_one())
+    def earned(self, member_id: int, local_date: date, kind: str) -> int:
+        return self.earned_by_kind(member_id, local_date, [kind])[kind]
 
-    async def add(
+    def earned_by_kind(self, member_id: int, local_date: date, kinds: list[str]) -> dict[str, int]:
+        """Points each kind earned on a day (one query for several kinds)."""
+        params = {"m": member_id, "d": local_date, "kinds": kinds}
+        found = {kind: int(total) for kind, total in self._conn.execute(_EARNED_BY_KIND, params)}
+        return {kind: found.get(kind, 0) for kind in kinds}
+
+    def add(
         self,
         member_id: int,
         kind: str,
@@ -43,112 +99,53 @@ class Activity:
         points: int,
         keeps_day: bool,
         now: datetime,
-        on_time_review: bool = False,
     ) -> bool:
         """Record one study action; ``False`` if (member, kind, ref) was recorded before."""
-        stmt = convert.upsert(self._conn, activity).values(
-            member_id=member_id,
-            kind=kind,
-            ref=ref,
-            local_date=local_date,
-            points=points,
-            keeps_day=keeps_day,
-            created_at=now,
-        )
-        if (await self._conn.execute(stmt.on_conflict_do_nothing())).rowcount != 1:
-            return False
-        if points or on_time_review:
-            await self._bump(member_id, week_start(local_date), points, int(on_time_review))
-        return True
+        row = {
+            "member_id": member_id,
+            "kind": kind,
+            "ref": ref,
+            "local_date": local_date,
+            "points": points,
+            "keeps_day": keeps_day,
+            "created_at": now,
+        }
+        build = _insert_ignoring(activity)
+        return execute_row(self._conn, "activity.add", build, activity, row) == 1
 
-    async def remove(self, member_id: int, kind: str, ref: str) -> int:
+    def remove(self, member_id: int, kind: str, ref: str) -> int:
         """Undo one action (an answer deleted); returns the points taken back."""
-        query = select(activity.c.points, activity.c.local_date).where(
-            activity.c.member_id == member_id, activity.c.kind == kind, activity.c.ref == ref
-        )
-        row = (await self._conn.execute(query)).first()
+        key = {"m": member_id, "k": kind, "r": ref}
+        row = self._conn.execute(_FIND_ACTIVITY, key).first()
         if row is None:
             return 0
-        await self._conn.execute(
-            delete(activity).where(
-                activity.c.member_id == member_id, activity.c.kind == kind, activity.c.ref == ref
-            )
-        )
-        points, local_date = int(row[0]), row[1]
-        if points:
-            await self._bump(member_id, week_start(local_date), -points, 0)
-        return points
+        self._conn.execute(_DELETE_ACTIVITY, key)  # the trigger takes the points back
+        return int(row[0])
 
-    async def _bump(self, member_id: int, week: date, points: int, on_time: int) -> None:
-        stmt = convert.upsert(self._conn, weekly_points).values(
-            member_id=member_id, week_start=week, points=points, on_time_reviews=on_time
-        )
-        await self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["member_id", "week_start"],
-                set_={
-                    "points": weekly_points.c.points + points,
-                    "on_time_reviews": weekly_points.c.on_time_reviews + on_time,
-                },
-            )
-        )
+    def kept_days(self, member_id: int, since: date) -> set[date]:
+        return {r[0] for r in self._conn.execute(_KEPT_DAYS, {"m": member_id, "since": since})}
 
-    async def kept_days(self, member_id: int, since: date) -> set[date]:
-        query = (
-            select(activity.c.local_date)
-            .where(
-                activity.c.member_id == member_id,
-                activity.c.local_date >= since,
-                activity.c.keeps_day,
-            )
-            .distinct()
-        )
-        return {r[0] for r in await self._conn.execute(query)}
+    def total_points(self, member_id: int) -> int:
+        return int(self._conn.execute(_TOTAL, {"m": member_id}).scalar_one())
 
-    async def total_points(self, member_id: int) -> int:
-        query = select(func.coalesce(func.sum(weekly_points.c.points), 0)).where(
-            weekly_points.c.member_id == member_id
-        )
-        return int((await self._conn.execute(query)).scalar_one())
+    def week_points(self, member_id: int, week: date) -> int:
+        return int(self._conn.execute(_WEEK, {"m": member_id, "w": week}).scalar_one_or_none() or 0)
 
-    async def week_points(self, member_id: int, week: date) -> int:
-        query = select(weekly_points.c.points).where(
-            weekly_points.c.member_id == member_id, weekly_points.c.week_start == week
-        )
-        return int((await self._conn.execute(query)).scalar_one_or_none() or 0)
-
-    async def week_table(self, channel_id: int, week: date) -> list[WeekRow]:
+    def week_table(self, channel_id: int, week: date) -> list[WeekRow]:
         """This week's totals of the channel's members (pre-aggregated; one indexed join)."""
-        query = (
-            select(
-                members.c.id,
-                members.c.name,
-                weekly_points.c.points,
-                weekly_points.c.on_time_reviews,
-            )
-            .select_from(channel_members)
-            .join(members, members.c.id == channel_members.c.member_id)
-            .join(
-                weekly_points,
-                (weekly_points.c.member_id == channel_members.c.member_id)
-                & (weekly_points.c.week_start == week),
-            )
-            .where(channel_members.c.channel_id == channel_id)
-        )
-        return [
-            WeekRow(int(i), n, int(p), int(o)) for i, n, p, o in await self._conn.execute(query)
-        ]
+        rows = self._conn.execute(_WEEK_TABLE, {"c": channel_id, "w": week})
+        return [WeekRow(int(i), n, int(p), int(o)) for i, n, p, o in rows]
 
-    async def for_member(self, member_id: int) -> list[dict[str, Any]]:
+    def for_member(self, member_id: int) -> list[dict[str, Any]]:
         query = select(activity).where(activity.c.member_id == member_id).order_by(activity.c.id)
-        return [dict(r._mapping) for r in await self._conn.execute(query)]
+        return [dict(r._mapping) for r in self._conn.execute(query)]
 
 
 class StreakAudit:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def record(
+    def record(
         self,
         channel_id: int,
         member_id: int,
@@ -160,7 +157,7 @@ class StreakAudit:
         reason: str,
         now: datetime,
     ) -> None:
-        await self._conn.execute(
+        self._conn.execute(
             streak_audit.insert().values(
                 channel_id=channel_id,
                 member_id=member_id,
@@ -173,38 +170,33 @@ class StreakAudit:
             )
         )
 
-    async def repairs(self, channel_id: int, member_id: int) -> dict[date, int]:
+    def repairs(self, channel_id: int, member_id: int) -> dict[date, int]:
         """The last repair per effective date (later repairs of a day win)."""
-        query = (
-            select(streak_audit.c.effective_date, streak_audit.c.new_value)
-            .where(streak_audit.c.channel_id == channel_id, streak_audit.c.member_id == member_id)
-            .order_by(streak_audit.c.id)
-        )
-        return {row[0]: row[1] for row in await self._conn.execute(query)}
+        rows = self._conn.execute(_REPAIRS, {"c": channel_id, "m": member_id})
+        return {row[0]: row[1] for row in rows}
 
-    async def entries(self, channel_id: int) -> list[dict[str, Any]]:
+    def entries(self, channel_id: int) -> list[dict[str, Any]]:
         query = (
             select(streak_audit)
             .where(streak_audit.c.channel_id == channel_id)
             .order_by(streak_audit.c.id)
         )
-        return [dict(r._mapping) for r in await self._conn.execute(query)]
+        return [dict(r._mapping) for r in self._conn.execute(query)]
 
 
 class Events:
     """Inbound platform events already handled: (platform, event id) is claimed once."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    async def claim(self, platform: str, event_id: str, now: datetime) -> bool:
-        stmt = convert.upsert(self._conn, processed_events).values(
-            platform=platform, event_id=event_id, received_at=now
-        )
-        return (await self._conn.execute(stmt.on_conflict_do_nothing())).rowcount == 1
+    def claim(self, platform: str, event_id: str, now: datetime) -> bool:
+        row = {"platform": platform, "event_id": event_id, "received_at": now}
+        build = _insert_ignoring(processed_events)
+        return execute_row(self._conn, "events.claim", build, processed_events, row) == 1
 
-    async def prune(self, before: datetime) -> int:
-        result = await self._conn.execute(
+    def prune(self, before: datetime) -> int:
+        result = self._conn.execute(
             delete(processed_events).where(processed_events.c.received_at < before)
         )
         return int(result.rowcount)

@@ -1,79 +1,86 @@
-"""The SQL store: a unit of work over one connection, with a repository per area.
+"""The SQL store: units of work over a connection, with a repository per area.
 
-Writes are serialised inside the process by one lock (tasks that shared a connection
-once mixed their transactions) and across processes by SQLite's ``BEGIN IMMEDIATE``.
-Reads run concurrently on their own connections (WAL lets them).
+``await store.write(fn)`` runs ``fn(tx)`` in one write transaction (committed when it
+returns, rolled back if it raises); ``await store.read(fn)`` likewise, read-only.
+``fn`` is plain synchronous code: it must not await or do network I/O, which keeps
+transactions short and platform calls out of them.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
 
+from bot.ports.store import Tx
 from bot.store.channels import Channels, Members
-from bot.store.engine import WRITE, create_engine, upgrade
+from bot.store.engine import Runner, open_runners, upgrade
 from bot.store.learning import Answers, Followups, Quizzes, Reviews
 from bot.store.posts import Leaderboards, Posts
 from bot.store.progress import Activity, Events, StreakAudit
 
+T = TypeVar("T")
 
-@dataclass
+
 class SqlTx:
     """One transaction; every repository works on its connection."""
 
-    conn: AsyncConnection
-
-    def __post_init__(self) -> None:
-        self.channels = Channels(self.conn)
-        self.members = Members(self.conn)
-        self.posts = Posts(self.conn)
-        self.leaderboards = Leaderboards(self.conn)
-        self.answers = Answers(self.conn)
-        self.reviews = Reviews(self.conn)
-        self.followups = Followups(self.conn)
-        self.quizzes = Quizzes(self.conn)
-        self.activity = Activity(self.conn)
-        self.audit = StreakAudit(self.conn)
-        self.events = Events(self.conn)
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.channels = Channels(conn)
+        self.members = Members(conn)
+        self.posts = Posts(conn)
+        self.leaderboards = Leaderboards(conn)
+        self.answers = Answers(conn)
+        self.reviews = Reviews(conn)
+        self.followups = Followups(conn)
+        self.quizzes = Quizzes(conn)
+        self.activity = Activity(conn)
+        self.audit = StreakAudit(conn)
+        self.events = Events(conn)
 
 
 class SqlStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._write_lock = asyncio.Lock()
+    def __init__(self, writer: Runner, reader: Runner, url: str = "") -> None:
+        self._writer = writer
+        self._reader = reader
+        self.url = url
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> SqlStore:
-        engine = create_engine(url)
+        writer, reader = await open_runners(url)
+        store = cls(writer, reader, url)
         if migrate:
             try:
-                await upgrade(engine)
+                await upgrade(writer)
             except BaseException:
-                await engine.dispose()
+                await store.close()
                 raise
-        return cls(engine)
+        return store
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[SqlTx]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._write_lock, self.engine.connect() as conn:
-            await conn.execution_options(**{WRITE: True})
-            async with conn.begin():
-                yield SqlTx(conn)
+    async def write(self, fn: Callable[[Tx], T]) -> T:
+        # One writer connection: its queue serialises write transactions in-process,
+        # and BEGIN IMMEDIATE serialises them across processes.
+        return await self._writer.run(lambda conn: fn(SqlTx(conn)), write=True)
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[SqlTx]:
-        async with self.engine.connect() as conn, conn.begin():
-            yield SqlTx(conn)
+    async def read(self, fn: Callable[[Tx], T]) -> T:
+        return await self._reader.run(lambda conn: fn(SqlTx(conn)), write=False)
+
+    async def run_sync(self, fn: Callable[[Connection], T], *, write: bool = True) -> T:
+        """Run ``fn`` on a raw Core connection (migrations, backups, benchmarks)."""
+        runner = self._writer if write else self._reader
+        return await runner.run(fn, write=write)
 
     async def ping(self) -> bool:
-        async with self.engine.connect() as conn:
-            return bool((await conn.execute(text("SELECT 1"))).scalar_one() == 1)
+        return bool(
+            await self.run_sync(
+                lambda c: c.execute(text("SELECT 1")).scalar_one() == 1, write=False
+            )
+        )
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await self._writer.close()
+        if self._reader is not self._writer:
+            await self._reader.close()

@@ -10,6 +10,7 @@ from bot.services.policy import Policy, default_channel_settings
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
 from tests.conftest import World, make_study
+from tests.dbtools import sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import run, text_of
 
@@ -22,10 +23,10 @@ async def set_up(study: StudyBot, world: World, clock: FakeClock) -> None:
 
 
 async def statuses(store: SqlStore) -> dict[date, str]:
-    async with store.read() as tx:
+    with sync_tx(store) as tx:
         result = {}
         for offset in range(-1, 10):
-            post = await tx.posts.on_date(1, date(2025, 3, 3) + timedelta(days=offset))
+            post = tx.posts.on_date(1, date(2025, 3, 3) + timedelta(days=offset))
             if post is not None:
                 result[post.local_date] = post.status
         return result
@@ -38,8 +39,8 @@ async def test_a_post_inside_the_grace_window_is_caught_up(
     clock.set(datetime(2025, 3, 3, 10, 0, tzinfo=UTC))  # 11:00 local: 1.5 h late
     report = await study.posting.post_due()
     assert (report.posted, report.caught_up, report.missed) == (1, 1, 0)
-    async with store.read() as tx:
-        post = await tx.posts.on_date(1, date(2025, 3, 3))
+    with sync_tx(store) as tx:
+        post = tx.posts.on_date(1, date(2025, 3, 3))
         assert post is not None and post.caught_up
     assert (await study.posting.post_due()).posted == 0
 
@@ -58,12 +59,12 @@ async def test_posts_beyond_the_grace_window_are_missed_and_forgiven(
         date(2025, 3, 6): "posted",
     }
     assert len(chat.posts()) == 1
-    async with store.read() as tx:
-        channel = await tx.channels.get(1)
+    with sync_tx(store) as tx:
+        channel = tx.channels.get(1)
         assert channel is not None and channel.next_post_at == datetime(
             2025, 3, 7, 8, 30, tzinfo=UTC
         )
-        assert await tx.posts.forgiven_dates(1, date(2025, 3, 1)) == {
+        assert tx.posts.forgiven_dates(1, date(2025, 3, 1)) == {
             date(2025, 3, 3),
             date(2025, 3, 4),
             date(2025, 3, 5),

@@ -18,6 +18,7 @@ from bot.services.policy import Policy, default_channel_settings
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
 from tests.conftest import World
+from tests.dbtools import sync_tx
 from tests.fakes import FakeChat
 from tests.services.helpers import run
 
@@ -30,10 +31,10 @@ def real_clock_study(store: SqlStore, chat: FakeChat, library: DeckLibrary, tz: 
 
 
 async def posted_days(store: SqlStore) -> list[date]:
-    async with store.read() as tx:
+    with sync_tx(store) as tx:
         days = []
         for offset in range(0, 3):
-            post = await tx.posts.on_date(1, date(2025, 3, 8 + offset))
+            post = tx.posts.on_date(1, date(2025, 3, 8 + offset))
             if post is not None and post.status == "posted":
                 days.append(post.local_date)
         return days
@@ -69,8 +70,8 @@ async def test_fall_back_posts_once(
             traveller.move_to(datetime(2025, 11, 2, hour, minute, tzinfo=UTC))
             await scheduler.run_all_now()
         assert len(chat.posts()) == 1
-        async with store.read() as tx:
-            post = await tx.posts.on_date(1, date(2025, 11, 2))
+        with sync_tx(store) as tx:
+            post = tx.posts.on_date(1, date(2025, 11, 2))
             assert post is not None and post.posted_at == datetime(2025, 11, 2, 5, 31, tzinfo=UTC)
 
 

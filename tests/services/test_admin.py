@@ -8,6 +8,7 @@ from bot.core.models import Actor
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
 from tests.conftest import World
+from tests.dbtools import sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -30,8 +31,8 @@ async def test_setup_defaults_then_changes(study: StudyBot, world: World, store:
         "/study setup time=10:15 tz=Asia/Kolkata days=mon,wed,fri reveal=15:00 topics=alpha,beta levels=mid",
     )
     assert "Settings saved" in text_of(reply)
-    async with store.read() as tx:
-        channel = await tx.channels.find("fake", "T1", "C1")
+    with sync_tx(store) as tx:
+        channel = tx.channels.find("fake", "T1", "C1")
         assert channel is not None
         s = channel.settings
         assert (s.post_time.hour, s.tz, sorted(s.days), s.topics, s.levels) == (
@@ -58,8 +59,8 @@ async def test_bad_setup_values_change_nothing(
         reply = await run(study, world.admin, world.channel, f"/study setup time=11:00 {bad}")
         assert is_error(reply), bad
         assert message in text_of(reply), (bad, text_of(reply))
-    async with store.read() as tx:
-        channel = await tx.channels.find("fake", "T1", "C1")
+    with sync_tx(store) as tx:
+        channel = tx.channels.find("fake", "T1", "C1")
         assert channel is not None and channel.settings.post_time.hour == 9
 
 
@@ -78,8 +79,8 @@ async def test_non_admins_are_refused_and_nothing_changes(
         reply = await run(study, world.bob, world.channel, command)
         assert is_error(reply), command
         assert "Only workspace admins" in text_of(reply)
-    async with store.read() as tx:
-        assert await tx.channels.count() == 0
+    with sync_tx(store) as tx:
+        assert tx.channels.count() == 0
     assert chat.sent == []
 
 
@@ -119,16 +120,16 @@ async def test_streak_repair_is_audited(
     assert "13 days" in text_of(await run(study, world.bob, world.channel, "/study streak"))
     assert is_error(await run(study, world.admin, world.channel, "/study streak Nobody 3"))
     assert is_error(await run(study, world.admin, world.channel, "/study streak Bob lots"))
-    async with store.read() as tx:
-        (entry,) = await tx.audit.entries(1)
+    with sync_tx(store) as tx:
+        (entry,) = tx.audit.entries(1)
         assert (entry["old_value"], entry["new_value"], entry["reason"]) == (
             1,
             12,
             "lost to an outage",
         )
         assert "Ada" in entry["actor"]
-        (membership,) = await tx.members.memberships(channel_id=1)
-        recomputed = await study.streaks.recomputed(tx, (await tx.channels.get(1)), membership)  # type: ignore[arg-type]
+        (membership,) = tx.members.memberships(channel_id=1)
+        recomputed = study.streaks.recomputed(tx, tx.channels.get(1), membership)  # type: ignore[arg-type]
         assert recomputed.current == membership.streak.current == 12
 
 

@@ -8,6 +8,7 @@ from bot.core.models import Grade
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
 from tests.conftest import World
+from tests.dbtools import sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -40,14 +41,14 @@ async def test_answers_count_once_and_are_acknowledged(
         world.alice, world.thread(thread), "a2", "and also...", event_id="E2"
     )
     assert extra.react is None
-    async with store.read() as tx:
-        post = await tx.posts.by_thread(1, thread)
+    with sync_tx(store) as tx:
+        post = tx.posts.by_thread(1, thread)
         assert post is not None
-        answers = await tx.answers.for_post(post.id)
+        answers = tx.answers.for_post(post.id)
         assert [(a.text, a.message_ref) for a in answers] == [("threads share memory", "a1")]
-        alice = await tx.members.find("fake", "T1", "U1")
+        alice = tx.members.find("fake", "T1", "U1")
         assert alice is not None
-        assert await tx.activity.total_points(alice.id) == 15
+        assert tx.activity.total_points(alice.id) == 15
 
 
 async def test_edit_updates_and_delete_removes_the_answer(
@@ -57,15 +58,15 @@ async def test_edit_updates_and_delete_removes_the_answer(
     await study.message(world.alice, world.thread(thread), "a1", "first draft")
     assert await study.message_edited(world.thread(thread), "a1", "better answer")
     assert not await study.message_edited(world.thread(thread), "not-an-answer", "x")
-    async with store.read() as tx:
-        (answer,) = await tx.answers.for_post(1)
+    with sync_tx(store) as tx:
+        (answer,) = tx.answers.for_post(1)
         assert answer.text == "better answer"
     assert await study.message_deleted(world.thread(thread), "a1")
-    async with store.read() as tx:
-        assert await tx.answers.for_post(1) == []
-        alice = await tx.members.find("fake", "T1", "U1")
+    with sync_tx(store) as tx:
+        assert tx.answers.for_post(1) == []
+        alice = tx.members.find("fake", "T1", "U1")
         assert alice is not None
-        assert await tx.activity.total_points(alice.id) == 0
+        assert tx.activity.total_points(alice.id) == 0
 
 
 async def test_messages_outside_a_daily_thread_are_ignored(
@@ -74,8 +75,8 @@ async def test_messages_outside_a_daily_thread_are_ignored(
     await setup_and_post(study, world, chat)
     reply = await study.message(world.alice, world.thread("some-other-thread"), "x1", "hello")
     assert reply.empty
-    async with store.read() as tx:
-        assert await tx.answers.for_post(1) == []
+    with sync_tx(store) as tx:
+        assert tx.answers.for_post(1) == []
 
 
 async def test_reveal_then_grades_add_change_remove(
@@ -100,22 +101,22 @@ async def test_reveal_then_grades_add_change_remove(
     assert (
         await study.reaction(world.alice, place, reveal.ref, "white_check_mark", added=False)
     ).empty
-    async with store.read() as tx:
-        alice = await tx.members.find("fake", "T1", "U1")
+    with sync_tx(store) as tx:
+        alice = tx.members.find("fake", "T1", "U1")
         assert alice is not None
-        grade = await tx.reviews.grade_of(1, alice.id)
+        grade = tx.reviews.grade_of(1, alice.id)
         assert grade is not None and grade.grade == Grade.EASY
-        history = await tx.reviews.history(
-            alice.id, "testdeck/" + (await tx.posts.get(1)).card_key.split("/")[1]
+        history = tx.reviews.history(
+            alice.id, "testdeck/" + (tx.posts.get(1)).card_key.split("/")[1]
         )  # type: ignore[union-attr]
         assert [g for g, _ in history] == [Grade.EASY]
-        points = await tx.activity.total_points(alice.id)
+        points = tx.activity.total_points(alice.id)
     assert points == 17  # 10 + 5 early + 2 grade, graded once
     removed = await study.reaction(world.alice, place, reveal.ref, "rocket", added=False)
     assert "withdrawn" in text_of(removed)
-    async with store.read() as tx:
-        assert await tx.reviews.grade_of(1, alice.id) is None
-        assert await tx.reviews.states_for(alice.id) == []
+    with sync_tx(store) as tx:
+        assert tx.reviews.grade_of(1, alice.id) is None
+        assert tx.reviews.states_for(alice.id) == []
 
 
 async def test_a_grade_on_a_message_that_is_not_a_reveal(
@@ -147,8 +148,8 @@ async def test_answering_a_question_revealed_days_ago_is_refused(
     reply = await study.message(world.bob, world.thread(thread), "b1", "late answer")
     assert is_error(reply)
     assert "closed" in text_of(reply)
-    async with store.read() as tx:
-        assert await tx.answers.for_post(1) == []
+    with sync_tx(store) as tx:
+        assert tx.answers.for_post(1) == []
 
 
 async def test_study_answer_answers_the_latest_post(
@@ -159,8 +160,8 @@ async def test_study_answer_answers_the_latest_post(
     assert "Answer recorded" in text_of(reply)
     again = await run(study, world.bob, world.channel, "/study answer  use processes, or C code")
     assert "updated" in text_of(again)
-    async with store.read() as tx:
-        (answer,) = await tx.answers.for_post(1)
+    with sync_tx(store) as tx:
+        (answer,) = tx.answers.for_post(1)
         assert answer.text == "use processes, or C code"
     assert is_error(await run(study, world.bob, world.channel, "/study answer"))
 

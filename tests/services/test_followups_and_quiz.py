@@ -14,6 +14,7 @@ from bot.services.policy import Policy
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
 from tests.conftest import World, make_study
+from tests.dbtools import sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -58,12 +59,12 @@ async def test_due_card_comes_back_by_dm_and_is_graded_by_buttons(
     graded = await study.button(world.alice, button(answer, "Good"))
     assert "Graded Good" in text_of(graded)
     assert is_error(await study.button(world.alice, button(answer, "Easy")))
-    async with store.read() as tx:
-        alice = await tx.members.find("fake", "T1", "U1")
+    with sync_tx(store) as tx:
+        alice = tx.members.find("fake", "T1", "U1")
         assert alice is not None
-        (state,) = await tx.reviews.states_for(alice.id)
+        (state,) = tx.reviews.states_for(alice.id)
         assert state.state.reps == 2
-        assert await tx.activity.week_points(alice.id, week_start(clock.now().date())) == 15 + 2 + 3
+        assert tx.activity.week_points(alice.id, week_start(clock.now().date())) == 15 + 2 + 3
 
 
 async def test_followups_respect_waking_hours_pause_and_closed_dms(
@@ -79,8 +80,8 @@ async def test_followups_respect_waking_hours_pause_and_closed_dms(
     await run(study, world.alice, world.channel, "/study resume followups")
     chat.closed_dms.add("U1")
     assert await study.followups.send_due() == 0
-    async with store.read() as tx:
-        alice = await tx.members.find("fake", "T1", "U1")
+    with sync_tx(store) as tx:
+        alice = tx.members.find("fake", "T1", "U1")
         assert alice is not None and alice.dm_block_reason == "dms_closed"
     chat.closed_dms.clear()
     assert await study.followups.send_due() == 0  # backing off
@@ -129,12 +130,12 @@ async def test_quiz_flow_and_summary(
     shown2 = await study.button(world.bob, button(nxt, "Show answer"))
     summary = await study.button(world.bob, button(shown2, "Hard"))
     assert "recalled 2 of 2" in text_of(summary)
-    async with store.read() as tx:
-        bob = await tx.members.find("fake", "T1", "U2")
+    with sync_tx(store) as tx:
+        bob = tx.members.find("fake", "T1", "U2")
         assert bob is not None
-        kinds = [a["kind"] for a in await tx.activity.for_member(bob.id)]
+        kinds = [a["kind"] for a in tx.activity.for_member(bob.id)]
         assert kinds == ["quiz_card", "quiz_card", "quiz_done"]
-        assert await tx.activity.kept_days(bob.id, clock.now().date()) == {clock.now().date()}
+        assert tx.activity.kept_days(bob.id, clock.now().date()) == {clock.now().date()}
 
 
 async def test_quiz_bad_input(study: StudyBot, world: World) -> None:

@@ -3,6 +3,7 @@ import json
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
 from tests.conftest import World
+from tests.dbtools import sync_tx
 from tests.fakes import FakeChat
 from tests.services.helpers import run, text_of
 
@@ -21,11 +22,11 @@ async def test_export_then_forget(
     warning = await run(study, world.alice, world.channel, "/study forget-me")
     assert "cannot be undone" in text_of(warning)
     assert warning.messages[0].buttons[0].action == "forget:confirm"
-    async with store.read() as tx:
-        assert await tx.members.find("fake", "T1", "U1") is not None
+    with sync_tx(store) as tx:
+        assert tx.members.find("fake", "T1", "U1") is not None
     done = await study.button(world.alice, "forget:confirm")
     assert "deleted" in text_of(done)
-    async with store.read() as tx:
-        assert await tx.members.find("fake", "T1", "U1") is None
-        assert await tx.answers.for_post(1) == []
+    with sync_tx(store) as tx:
+        assert tx.members.find("fake", "T1", "U1") is None
+        assert tx.answers.for_post(1) == []
     assert "no data" in text_of(await run(study, world.alice, world.channel, "/study export"))

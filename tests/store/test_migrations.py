@@ -5,8 +5,9 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
-from bot.store.engine import upgrade
+from bot.store.engine import upgrade_on
 from bot.store.sql import SqlStore
 from bot.store.tables import metadata
 
@@ -14,10 +15,10 @@ from bot.store.tables import metadata
 async def test_migrated_schema_matches_the_tables(tmp_path: Path) -> None:
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
     try:
-        async with store.engine.connect() as conn:
-            diff = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
-            )
+        diff = await store.run_sync(
+            lambda conn: compare_metadata(MigrationContext.configure(conn), metadata),
+            write=False,
+        )
         assert diff == []
     finally:
         await store.close()
@@ -25,14 +26,19 @@ async def test_migrated_schema_matches_the_tables(tmp_path: Path) -> None:
 
 async def test_upgrade_is_idempotent_and_sets_wal(tmp_path: Path) -> None:
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+
+    def check(conn: Connection) -> tuple[str, int, str]:
+        upgrade_on(conn)
+        return (
+            conn.execute(text("PRAGMA journal_mode")).scalar_one(),
+            conn.execute(text("PRAGMA busy_timeout")).scalar_one(),
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one(),
+        )
+
     try:
-        await upgrade(store.engine)
-        async with store.engine.connect() as conn:
-            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
-            assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one() >= 5000
-            version = (
-                await conn.execute(text("SELECT version_num FROM alembic_version"))
-            ).scalar_one()
-            assert version == "0001"
+        mode, busy, version = await store.run_sync(check)
+        assert mode == "wal"
+        assert busy >= 5000
+        assert version == "0002"
     finally:
         await store.close()

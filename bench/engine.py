@@ -88,7 +88,11 @@ class World:
     def events(self, count: int, seed: int = 7) -> list[tuple[str, Actor, int]]:
         rng = random.Random(seed)
         return [
-            (rng.choice(("answer", "answer", "grade", "followup")), self.member(rng.randrange(MEMBERS)), rng.randrange(CHANNELS))
+            (
+                rng.choice(("answer", "answer", "grade", "followup")),
+                self.member(rng.randrange(MEMBERS)),
+                rng.randrange(CHANNELS),
+            )
             for _ in range(count)
         ]
 
@@ -96,31 +100,52 @@ class World:
         from bot.core.commands import parse
 
         for c in range(CHANNELS):
-            await self.study.command(self.admin, Place("fake", "T", f"C{c}"), parse("study", "reveal-now"))
+            await self.study.command(
+                self.admin, Place("fake", "T", f"C{c}"), parse("study", "reveal-now")
+            )
         self.reveals = {c: s.ref for c, s in enumerate(self.chat.posts("reveal"))}
+
+    async def seed_followups(self, store: SqlStore, library: DeckLibrary) -> None:
+        """Give every member a few due cards and DM them, so follow-up reviews can be graded."""
+        from bot.ports.store import Tx
+
+        srs = Srs(fuzz=False)
+        keys = [c.key for c in list(library.cards())[:6]]
+        past = self.clock.now() - timedelta(days=3)
+        state = srs.review(srs.new(past), _grade(2), past)
+
+        def seed(tx: Tx) -> None:
+            for n in range(MEMBERS):
+                member = tx.members.ensure("fake", "T", f"U{n}", f"member{n}", None, past)
+                for key in keys:
+                    tx.reviews.save_state(
+                        member.id, key, state, first_seen=past, origin_channel_id=None
+                    )
+
+        await store.write(seed)
+        for _ in range(2):
+            await self.study.followups.send_due()
+        by_ref = {f"U{n}": self.member(n) for n in range(MEMBERS)}
+        self.followups = [
+            (by_ref[user], m.buttons[0].action.split(":")[2]) for user, m, _ in self.chat.dms
+        ]
 
     async def handle(self, kind: str, actor: Actor, channel: int) -> None:
         self.counter += 1
         place, _thread = self.threads[channel]
         if kind == "answer":
-            await self.study.message(actor, place, f"m{self.counter}", "an answer", event_id=f"E{self.counter}")
+            await self.study.message(
+                actor, place, f"m{self.counter}", "an answer", event_id=f"E{self.counter}"
+            )
         elif kind == "grade":
             emoji = ("x", "grimacing", "white_check_mark", "rocket")[self.counter % 4]
             await self.study.reaction(
                 actor, place, self.reveals[channel], emoji, added=True, event_id=f"E{self.counter}"
             )
         else:
-            # A follow-up review: a quiz card graded through its button is the same write path.
-            reply = await self.study.quiz.start(actor, Place("fake", "T", f"C{channel}"), _one())
-            action = reply.messages[-1].buttons[0].action  # qz:show:ID:0
-            _, _, quiz_id, pos = action.split(":")
-            await self.study.quiz.grade(actor, int(quiz_id), int(pos), _grade(self.counter))
-
-
-def _one():  # type: ignore[no-untyped-def]
-    from bot.core.commands import QuizRequest
-
-    return QuizRequest(None, 1)
+            # A follow-up review: the member grades a DM'd card with its button.
+            who, followup = self.followups.pop()
+            await self.study.button(who, f"fu:grade:{followup}:{_grade(self.counter).value}")
 
 
 def _grade(n: int):  # type: ignore[no-untyped-def]
@@ -144,9 +169,12 @@ async def service_throughput(tmp: Path, count: int) -> tuple[float, World, SqlSt
     world = World(study, chat, clock)
     await world.prepare(days=1)
     await world.reveal_all()
-    events = world.events(count)
-    for event in events[:200]:  # warm caches and connections
+    clock.set(clock.now().replace(hour=12))  # inside everyone's waking hours (UTC)
+    await world.seed_followups(store, study.decks)  # type: ignore[arg-type]
+    warm = world.events(200, seed=3)
+    for event in warm:  # members and connections exist before timing starts
         await world.handle(*event)
+    events = world.events(count)
     started = time.perf_counter()
     for event in events:
         await world.handle(*event)
@@ -233,8 +261,18 @@ def bulk_card_states(db: Path, rows: int, members: int) -> None:
         for m in range(members):
             for k in range(per_member):
                 due = START + timedelta(minutes=rng.randrange(-60 * 24 * 3, 60 * 24 * 90))
-                yield (first + m, f"deck/card-{k}", 2, 5.0, 5.0, due.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                       "2026-01-01 00:00:00.000000", 3, 0, "2026-01-01 00:00:00.000000")
+                yield (
+                    first + m,
+                    f"deck/card-{k}",
+                    2,
+                    5.0,
+                    5.0,
+                    due.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "2026-01-01 00:00:00.000000",
+                    3,
+                    0,
+                    "2026-01-01 00:00:00.000000",
+                )
 
     with conn:
         conn.executemany(
@@ -257,7 +295,9 @@ def bulk_points(db: Path, rows: int, channel_members: int) -> int:
             "'admin',1,'2026-01-01 00:00:00','2026-01-01 00:00:00')"
         )
         channel = conn.execute("SELECT id FROM channels WHERE channel_ref = 'BIG'").fetchone()[0]
-        ids = [r[0] for r in conn.execute("SELECT id FROM members WHERE workspace = 'B' ORDER BY id")]
+        ids = [
+            r[0] for r in conn.execute("SELECT id FROM members WHERE workspace = 'B' ORDER BY id")
+        ]
         conn.executemany(
             "INSERT OR IGNORE INTO channel_members (channel_id, member_id, joined_on, streak_current, "
             "streak_best, streak_freezes, streak_progress) VALUES (?, ?, '2026-01-01', 0, 0, 0, 0)",
@@ -315,16 +355,16 @@ async def big_queries(tmp: Path, card_rows: int, point_rows: int) -> tuple[float
         now = START
 
         async def due() -> None:
-            async with store.read() as tx:
-                rows = await tx.reviews.due(now, limit=1000)
-                assert len(rows) == 1000
+            rows = await store.read(lambda tx: tx.reviews.due(now, limit=1000))
+            assert len(rows) == 1000
 
         _, library_study, _, _ = await build(tmp / "unused.db")
-        study = StudyBot(Deps(store, Chats(), FakeClock(START), library_study.decks, Srs(fuzz=False), Policy()))
+        study = StudyBot(
+            Deps(store, Chats(), FakeClock(START), library_study.decks, Srs(fuzz=False), Policy())
+        )
 
         async def leaderboard() -> None:
-            async with store.read() as tx:
-                row = await tx.channels.get(channel)
+            row = await store.read(lambda tx: tx.channels.get(channel))
             assert row is not None
             message = await study.posting.weekly_message(row, date(2025, 6, 2), title="bench")
             assert "1." in message.plain_text()
@@ -336,7 +376,12 @@ async def big_queries(tmp: Path, card_rows: int, point_rows: int) -> tuple[float
 
 def idle_rss(tmp: Path, channels: int) -> float:
     db = tmp / "idle.db"
-    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade", "--db", str(db)], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade", "--db", str(db)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     conn = sqlite3.connect(db)
     with conn:
         conn.executemany(
@@ -345,8 +390,12 @@ def idle_rss(tmp: Path, channels: int) -> float:
             "next_leaderboard_at, created_at, updated_at) VALUES ('console','local',?,1,0,?,'09:30',"
             "'0,1,2,3,4','+6h',0,'09:00','','','','admin',1,?,?, '2026-01-01 00:00:00','2026-01-01 00:00:00')",
             (
-                (f"C{n}", ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/New_York")[n % 4],
-                 "2099-01-01 09:30:00.000000", "2099-01-05 09:00:00.000000")
+                (
+                    f"C{n}",
+                    ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/New_York")[n % 4],
+                    "2099-01-01 09:30:00.000000",
+                    "2099-01-05 09:00:00.000000",
+                )
                 for n in range(channels)
             ),
         )
@@ -354,12 +403,18 @@ def idle_rss(tmp: Path, channels: int) -> float:
     env = {**os.environ, "STUDYBOT_LOG_LEVEL": "warning", "STUDYBOT_TICK_SECONDS": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--db", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp,
     )
     try:
         time.sleep(8)  # start, catch-up, several scheduler ticks
         status = Path(f"/proc/{proc.pid}/status").read_text()
-        rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+        rss_kb = int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        )
         return rss_kb / 1024
     finally:
         proc.terminate()
@@ -370,7 +425,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--quick", action="store_true", help="small tables (a smoke run, not the targets)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small tables (a smoke run, not the targets)"
+    )
     args = parser.parse_args()
     card_rows, point_rows = (100_000, 500_000) if args.quick else (1_000_000, 10_000_000)
     with tempfile.TemporaryDirectory() as folder:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from bot.core.models import ChannelSettings
 from bot.core.streaks import StreakState
 from bot.ports.records import ChannelRow, MemberRow, MembershipRow
 from bot.store import convert
-from bot.store.convert import prepared
+from bot.store.convert import execute_row
 from bot.store.tables import channel_members, channels, members
+
+
+def _ignoring(table: Table) -> Callable[[Callable[[Table], Any]], Any]:
+    return lambda insert: insert(table).on_conflict_do_nothing()
+
 
 _CHANNEL_BY_ID = select(channels).where(channels.c.id == bindparam("id"))
 _CHANNEL_BY_REF = select(channels).where(
@@ -203,13 +209,9 @@ class Members:
         self._conn.execute(delete(members).where(members.c.id == member_id))
 
     def join(self, channel_id: int, member_id: int, joined_on: date) -> None:
-        stmt = prepared(
-            self._conn,
-            "members.join",
-            lambda insert: insert(channel_members).on_conflict_do_nothing(),
-        )
         row = {"channel_id": channel_id, "member_id": member_id, "joined_on": joined_on}
-        self._conn.execute(stmt, row)
+        build = _ignoring(channel_members)
+        execute_row(self._conn, "members.join", build, channel_members, row)
 
     def memberships(
         self, *, channel_id: int | None = None, member_id: int | None = None

@@ -134,7 +134,16 @@ def grade(value: int | None) -> Grade | None:
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
+    """(column, bind processor, scalar default for a column the row leaves out)"""
+
+
+def _scalar_default(table: Table, column: str) -> Any:
+    default = table.c[column].default
+    arg = getattr(default, "arg", None)
+    if callable(arg):
+        raise TypeError(f"{table.name}.{column}: give a value; callable defaults are not used here")
+    return arg
 
 
 _COMPILED: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
@@ -162,11 +171,19 @@ def execute_row(
     if compiled is None:
         result = stmt.compile(dialect=conn.dialect, column_keys=list(row))
         binds = tuple(
-            (column, table.c[column].type.bind_processor(conn.dialect))
+            (
+                column,
+                table.c[column].type.bind_processor(conn.dialect),
+                None if column in row else _scalar_default(table, column),
+            )
             for column in result.positiontup or ()
         )
         compiled = _COMPILED[key] = _Compiled(result.string, binds)
-    params = tuple(bind(row[c]) if bind else row[c] for c, bind in compiled.binds)
+    params = tuple(
+        (bind(v) if bind else v)
+        for c, bind, default in compiled.binds
+        for v in (row.get(c, default),)
+    )
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(compiled.sql, params)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from bot.core.models import Grade
@@ -19,7 +20,7 @@ from bot.ports.records import (
     StoredCardState,
 )
 from bot.store import convert
-from bot.store.convert import prepared
+from bot.store.convert import execute_row
 from bot.store.tables import (
     answers,
     card_states,
@@ -93,6 +94,10 @@ _QUIZ = select(quiz_sessions).where(quiz_sessions.c.id == bindparam("id"))
 _SAVE_QUIZ = update(quiz_sessions).where(quiz_sessions.c.id == bindparam("b_id"))
 
 
+def _ignoring(table: Table) -> Callable[[Callable[[Table], Any]], Any]:
+    return lambda insert: insert(table).on_conflict_do_nothing()
+
+
 def _set_grade(insert: Any) -> Any:
     stmt = insert(grades)
     columns = ("grade", "emoji", "updated_at")
@@ -141,9 +146,6 @@ class Answers:
         before_reveal: bool,
         now: datetime,
     ) -> bool:
-        stmt = prepared(
-            self._conn, "answers.add", lambda insert: insert(answers).on_conflict_do_nothing()
-        )
         row = {
             "post_id": post_id,
             "member_id": member_id,
@@ -153,7 +155,8 @@ class Answers:
             "created_at": now,
             "updated_at": now,
         }
-        return self._conn.execute(stmt, row).rowcount == 1
+        build = _ignoring(answers)
+        return execute_row(self._conn, "answers.add", build, answers, row) == 1
 
     def set_text(self, answer_id: int, text: str, now: datetime) -> None:
         self._conn.execute(
@@ -195,7 +198,7 @@ class Reviews:
             "emoji": emoji,
             "updated_at": now,
         }
-        self._conn.execute(prepared(self._conn, "grades.set", _set_grade), row)
+        execute_row(self._conn, "grades.set", _set_grade, grades, row)
 
     def remove_grade(self, post_id: int, member_id: int) -> None:
         self._conn.execute(
@@ -216,7 +219,7 @@ class Reviews:
             "voided": False,
             "updated_at": at,
         }
-        self._conn.execute(prepared(self._conn, "reviews.log", _log_review), row)
+        execute_row(self._conn, "reviews.log", _log_review, reviews, row)
 
     def void(self, kind: str, ref: str, now: datetime) -> None:
         self._conn.execute(
@@ -269,7 +272,7 @@ class Reviews:
             "reps": state.reps,
             "lapses": state.lapses,
         }
-        self._conn.execute(prepared(self._conn, "card_states.save", _save_state), row)
+        execute_row(self._conn, "card_states.save", _save_state, card_states, row)
 
     def delete_state(self, member_id: int, card_key: str) -> None:
         self._conn.execute(

@@ -422,6 +422,9 @@ def idle_rss(tmp: Path, channels: int) -> float:
 
 
 async def main() -> None:
+    from bot import log as bot_log
+
+    bot_log.configure("warning", "json", stream=sys.stderr)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--events", type=int, default=5000)

@@ -73,6 +73,10 @@ class ChannelsRepo(Protocol):
 
 
 class MembersRepo(Protocol):
+    def top_streaks(self, channel_id: int, places: int) -> list[tuple[str, int]]:
+        """(name, streak) of the channel's top ``places`` stored streaks, ties kept."""
+        ...
+
     def get(self, member_id: int) -> MemberRow | None: ...
 
     def find(self, platform: str, workspace: str, user_ref: str) -> MemberRow | None: ...
@@ -306,6 +310,12 @@ class QuizzesRepo(Protocol):
 
 
 class ActivityRepo(Protocol):
+    def week_top(
+        self, channel_id: int, week: date, places: int, *, on_time: bool = False
+    ) -> list[tuple[str, int]]:
+        """(name, score) of everyone placed in the top ``places`` for the week, ties kept."""
+        ...
+
     def earned_by_kind(self, member_id: int, local_date: date, kinds: list[str]) -> dict[str, int]:
         """Points each kind earned on a day (one query for several kinds)."""
         ...

@@ -29,7 +29,7 @@ from bot.core.schedule import (
     zone,
 )
 from bot.ports.chat import Chat, Posted
-from bot.ports.records import ChannelRow, MembershipRow, PostRow, WeekRow
+from bot.ports.records import ChannelRow, PostRow
 from bot.ports.store import Tx
 from bot.services import messages
 from bot.services.base import Service
@@ -363,24 +363,24 @@ class Posting(Service):
     async def weekly_message(self, channel: ChannelRow, week: date, *, title: str) -> Message:
         """Points and on-time reviews of ``week`` (pre-aggregated), and current streaks.
 
-        Streaks come from the stored values, which the roll-over job keeps current.
+        Streaks are the stored values, which the roll-over job keeps current. Each table
+        comes ranked from the database, cut after its last place with ties kept.
         """
 
-        def load(tx: Tx) -> tuple[list[WeekRow], list[MembershipRow]]:
-            return tx.activity.week_table(channel.id, week), tx.members.memberships(
-                channel_id=channel.id
+        def load(tx: Tx) -> tuple[list[tuple[str, int]], ...]:
+            return (
+                tx.activity.week_top(channel.id, week, 10),
+                tx.members.top_streaks(channel.id, 5),
+                tx.activity.week_top(channel.id, week, 3, on_time=True),
             )
 
-        table, memberships = await self.store.read(load)
-        points = rank((Entry(r.name, r.points) for r in table if r.points > 0), limit=10)
-        on_time = rank(
-            (Entry(r.name, r.on_time_reviews) for r in table if r.on_time_reviews > 0), limit=3
+        points, streaks, on_time = await self.store.read(load)
+        return messages.leaderboard(
+            title,
+            rank((Entry(n, v) for n, v in points), limit=10),
+            rank((Entry(n, v) for n, v in streaks), limit=5),
+            rank((Entry(n, v) for n, v in on_time), limit=3),
         )
-        streaks = rank(
-            (Entry(m.member.name, m.streak.current) for m in memberships if m.streak.current > 0),
-            limit=5,
-        )
-        return messages.leaderboard(title, points, streaks, on_time)
 
 
 def _set_status(post_id: int, status: str, tx: Tx) -> None:

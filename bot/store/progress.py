@@ -67,6 +67,33 @@ _WEEK_TABLE = (
     )
     .where(channel_members.c.channel_id == bindparam("c"))
 )
+
+
+def _top(score: Any) -> Any:
+    """Members of a channel whose ``score`` reaches the n-th best (ties kept), best first."""
+    base = (
+        select(members.c.name, score.label("score"))
+        .select_from(channel_members)
+        .join(members, members.c.id == channel_members.c.member_id)
+        .join(
+            weekly_points,
+            (weekly_points.c.member_id == channel_members.c.member_id)
+            & (weekly_points.c.week_start == bindparam("w")),
+        )
+        .where(channel_members.c.channel_id == bindparam("c"), score > 0)
+    )
+    nth = (
+        base.with_only_columns(score)
+        .order_by(score.desc())
+        .limit(1)
+        .offset(bindparam("n") - 1)
+        .scalar_subquery()
+    )
+    return base.where(score >= func.coalesce(nth, 0)).order_by(score.desc(), members.c.name)
+
+
+_TOP_POINTS = _top(weekly_points.c.points)
+_TOP_ON_TIME = _top(weekly_points.c.on_time_reviews)
 _REPAIRS = (
     select(streak_audit.c.effective_date, streak_audit.c.new_value)
     .where(streak_audit.c.channel_id == bindparam("c"), streak_audit.c.member_id == bindparam("m"))
@@ -135,6 +162,17 @@ class Activity:
         """This week's totals of the channel's members (pre-aggregated; one indexed join)."""
         rows = self._conn.execute(_WEEK_TABLE, {"c": channel_id, "w": week})
         return [WeekRow(int(i), n, int(p), int(o)) for i, n, p, o in rows]
+
+    def week_top(
+        self, channel_id: int, week: date, places: int, *, on_time: bool = False
+    ) -> list[tuple[str, int]]:
+        """(name, score) of everyone placed in the top ``places`` for the week, ties kept.
+
+        ``score`` is points, or follow-ups cleared on time with ``on_time``.
+        """
+        query = _TOP_ON_TIME if on_time else _TOP_POINTS
+        rows = self._conn.execute(query, {"c": channel_id, "w": week, "n": places})
+        return [(name, int(score)) for name, score in rows]
 
     def for_member(self, member_id: int) -> list[dict[str, Any]]:
         query = select(activity).where(activity.c.member_id == member_id).order_by(activity.c.id)

@@ -368,3 +368,33 @@ async def test_reads_run_beside_a_slow_write(backend: SqlStore) -> None:
     assert time.perf_counter() - started < 0.2
     assert channel is not None and not channel.paused  # the write is not committed yet
     await writing
+
+
+async def test_top_tables_keep_ties_at_the_cut(backend: SqlStore) -> None:
+    channel_id, _ = await channel_and_member(backend)
+    scores = {"A": 30, "B": 20, "C": 20, "D": 20, "E": 5, "F": 0}
+
+    def seed(tx: Tx) -> None:
+        for name, points in scores.items():
+            member = tx.members.ensure("fake", "T1", f"id-{name}", name, None, NOW)
+            tx.members.join(channel_id, member.id, DAY)
+            if points:
+                tx.activity.add(
+                    member.id, "answer", "p", local_date=DAY, points=points, keeps_day=True, now=NOW
+                )
+            tx.members.save_streak(
+                channel_id, member.id, StreakState(points // 5, points // 5, 0, 0, DAY)
+            )
+
+    await backend.write(seed)
+    top = await backend.read(lambda tx: tx.activity.week_top(channel_id, DAY, 2))
+    assert top == [("A", 30), ("B", 20), ("C", 20), ("D", 20)]
+    assert await backend.read(lambda tx: tx.activity.week_top(channel_id, DAY, 10)) == [
+        ("A", 30),
+        ("B", 20),
+        ("C", 20),
+        ("D", 20),
+        ("E", 5),
+    ]
+    streaks = await backend.read(lambda tx: tx.members.top_streaks(channel_id, 1))
+    assert streaks == [("A", 6)]

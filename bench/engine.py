@@ -110,7 +110,7 @@ class World:
         from bot.ports.store import Tx
 
         srs = Srs(fuzz=False)
-        keys = [c.key for c in list(library.cards())[:6]]
+        keys = [c.key for c in list(library.cards())[:10]]
         past = self.clock.now() - timedelta(days=3)
         state = srs.review(srs.new(past), _grade(2), past)
 
@@ -123,8 +123,8 @@ class World:
                     )
 
         await store.write(seed)
-        for _ in range(2):
-            await self.study.followups.send_due()
+        while await self.study.followups.send_due():
+            pass  # batches of 5 per member, 1,000 due cards per tick, 10 a day per member
         by_ref = {f"U{n}": self.member(n) for n in range(MEMBERS)}
         self.followups = [
             (by_ref[user], m.buttons[0].action.split(":")[2]) for user, m, _ in self.chat.dms
@@ -142,10 +142,12 @@ class World:
             await self.study.reaction(
                 actor, place, self.reveals[channel], emoji, added=True, event_id=f"E{self.counter}"
             )
-        else:
+        elif self.followups:
             # A follow-up review: the member grades a DM'd card with its button.
             who, followup = self.followups.pop()
             await self.study.button(who, f"fu:grade:{followup}:{_grade(self.counter).value}")
+        else:
+            raise RuntimeError("the benchmark ran out of follow-ups; seed more")
 
 
 def _grade(n: int):  # type: ignore[no-untyped-def]

@@ -174,3 +174,48 @@ def test_the_bundled_deck_is_used_by_default(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "python-system-design:" in result.stdout
     assert "sources: 203 of 203 covered" in result.stdout
+
+
+def test_clock_speed_lets_the_scheduler_post_by_itself(tmp_path: Path) -> None:
+    """At --clock-speed 600 a post due in ten minutes of bot time comes in a second."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%H:%M")
+    env = {
+        **os.environ,
+        "STUDYBOT_CONTENT_DIR": str(TEST_CONTENT),
+        "STUDYBOT_DEFAULT_TZ": "UTC",
+        "STUDYBOT_LOG_FORMAT": "json",
+        "STUDYBOT_TICK_SECONDS": "30",
+    }
+    errors = (tmp_path / "stderr.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--db",
+            str(tmp_path / "fast.db"),
+            "--clock-speed",
+            "600",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(f"/study setup days=daily time={soon}\n")
+    proc.stdin.flush()
+    time.sleep(4)  # 40 minutes of bot time
+    proc.stdin.close()
+    assert proc.stdout is not None
+    with proc.stdout:
+        out = proc.stdout.read()
+    assert proc.wait(timeout=30) == 0, (tmp_path / "stderr.log").read_text()
+    errors.close()
+    assert out.count("📚 Question of the day") == 1

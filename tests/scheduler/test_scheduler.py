@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 
 from bot.core.srs import Srs
@@ -91,3 +92,71 @@ async def test_apscheduler_runs_the_jobs_periodically(
     finally:
         await scheduler.stop()
     assert not scheduler.running
+
+
+@pytest.mark.parametrize(
+    ("tz", "setup", "before", "after", "day"),
+    [
+        # Lord Howe moves 02:00 -> 02:30 on Sunday 2025-10-05: 02:15 does not exist and the
+        # post comes at 02:45 (15:45 UTC), the gap's length later.
+        (
+            "Australia/Lord_Howe",
+            "time=02:15 days=daily",
+            datetime(2025, 10, 4, 15, 44, tzinfo=UTC),
+            datetime(2025, 10, 4, 15, 46, tzinfo=UTC),
+            date(2025, 10, 5),
+        ),
+        # Kolkata has no DST and a half-hour offset: 09:30 IST is 04:00 UTC.
+        (
+            "Asia/Kolkata",
+            "time=09:30",
+            datetime(2025, 3, 10, 3, 59, tzinfo=UTC),
+            datetime(2025, 3, 10, 4, 1, tzinfo=UTC),
+            date(2025, 3, 10),
+        ),
+    ],
+)
+async def test_half_hour_zones_post_at_their_local_time(
+    store: SqlStore,
+    chat: FakeChat,
+    library: DeckLibrary,
+    world: World,
+    tz: str,
+    setup: str,
+    before: datetime,
+    after: datetime,
+    day: date,
+) -> None:
+    study = real_clock_study(store, chat, library, tz)
+    scheduler = Scheduler(jobs(study, 30.0))
+    with time_machine.travel(before - timedelta(hours=12), tick=False) as traveller:
+        await run(study, world.admin, world.channel, f"/study setup {setup}")
+        traveller.move_to(before)
+        await scheduler.run_all_now()
+        assert chat.posts() == []
+        traveller.move_to(after)
+        await scheduler.run_all_now()
+        await scheduler.run_all_now()
+        (post,) = chat.posts()
+        assert post.key == f"studybot:post:1:{day.isoformat()}"
+
+
+async def test_a_restart_catches_up_inside_the_grace_window(
+    store: SqlStore, chat: FakeChat, library: DeckLibrary, world: World, db_url: str
+) -> None:
+    study = real_clock_study(store, chat, library, "Europe/Berlin")
+    with time_machine.travel(datetime(2025, 3, 3, 7, 0, tzinfo=UTC), tick=False) as traveller:
+        await run(study, world.admin, world.channel, "/study setup")
+        await store.close()  # the process dies before 09:30 ...
+        traveller.move_to(datetime(2025, 3, 3, 10, 0, tzinfo=UTC))  # ... and is back at 11:00
+        reopened = await SqlStore.open(db_url)
+        try:
+            restarted = real_clock_study(reopened, chat, library, "Europe/Berlin")
+            await Scheduler(jobs(restarted, 30.0)).run_all_now()
+            assert len(chat.posts()) == 1
+            caught_up = await reopened.read(lambda tx: tx.posts.get(1))
+            assert caught_up is not None and caught_up.caught_up
+        finally:
+            await reopened.close()
+        store_reopened = await SqlStore.open(db_url)  # the fixture closes its own store again
+        await store_reopened.close()

@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     content_sub = content.add_subparsers(dest="content_command", required=True)
     check = content_sub.add_parser("check", help="validate decks; print counts per topic")
     check.add_argument("path", nargs="?", type=Path, help="content folder or deck folder")
+    imp = content_sub.add_parser("import", help="turn a CSV of cards into a YAML deck")
+    imp.add_argument("csv", type=Path, metavar="FILE.csv")
+    imp.add_argument("--deck", required=True, help="the new deck's id (kebab-case)")
+    imp.add_argument("--topic", help="topic for rows that have none")
+    imp.add_argument("--out", type=Path, help="deck folder to write (default content/decks/ID)")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -58,6 +63,8 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "content" and args.content_command == "import":
+            return content_import(args.csv, args.deck, args.topic, args.out)
         if args.command == "content":
             return content_check(args.path)
         if args.command == "db":
@@ -95,6 +102,16 @@ def content_check(path: Path | None) -> int:
             )
     print(f"ok: {total} cards")
     return 0
+
+
+def content_import(path: Path, deck: str, topic: str | None, out: Path | None) -> int:
+    from bot.decks import find_content_dir
+    from bot.decks.importer import import_csv
+
+    target = out or find_content_dir() / "decks" / deck
+    written = import_csv(path, deck, target, topic)
+    print(f"wrote {written}")
+    return content_check(written)
 
 
 async def _db_upgrade(args: argparse.Namespace) -> int:

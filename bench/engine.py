@@ -36,7 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core.models import Actor, Place  # noqa: E402
-from bot.core.schedule import week_start  # noqa: E402
 from bot.core.srs import Srs  # noqa: E402
 from bot.decks import DeckLibrary, find_content_dir  # noqa: E402
 from bot.ports.chat import Chats  # noqa: E402
@@ -308,28 +307,35 @@ def bulk_points(db: Path, rows: int, channel_members: int) -> int:
     rng = random.Random(5)
     weeks = 52
     base = date(2025, 3, 3)
-    totals: dict[tuple[int, date], int] = {}
 
     def generate():  # type: ignore[no-untyped-def]
         for n in range(rows):
             member = ids[rng.randrange(len(ids))]
             day = base + timedelta(days=rng.randrange(weeks * 7))
             points = rng.choice((1, 2, 3, 5, 10))
-            key = (member, week_start(day))
-            totals[key] = totals.get(key, 0) + points
             yield (member, "bulk", str(n), day.isoformat(), points, 1, "2026-01-01 00:00:00.000000")
 
+    # A bulk load, as an operator would do it: without the per-row triggers, then one
+    # aggregate into weekly_points, then the triggers back (migration 0002's SQL).
+    triggers = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'activity'"
+    ).fetchall()
     with conn:
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
         conn.executemany(
             "INSERT INTO activity (member_id, kind, ref, local_date, points, keeps_day, created_at) "
             "VALUES (?,?,?,?,?,?,?)",
             generate(),
         )
-        conn.executemany(
-            "INSERT INTO weekly_points (member_id, week_start, points, on_time_reviews) VALUES (?,?,?,0) "
-            "ON CONFLICT (member_id, week_start) DO UPDATE SET points = points + excluded.points",
-            ((m, w.isoformat(), p) for (m, w), p in totals.items()),
+        conn.execute(
+            "INSERT INTO weekly_points (member_id, week_start, points, on_time_reviews) "
+            "SELECT member_id, date(local_date, 'weekday 0', '-6 days'), sum(points), 0 "
+            "FROM activity GROUP BY 1, 2 "
+            "ON CONFLICT (member_id, week_start) DO UPDATE SET points = points + excluded.points"
         )
+        for _, sql in triggers:
+            conn.execute(sql)
     conn.close()
     return channel
 

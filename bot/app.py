@@ -1,8 +1,8 @@
 """The composition root: the one place that builds and wires everything.
 
-``build(settings)`` opens resources in order (content, store, platforms, scheduler) and
-closes them in reverse; ``run(app)`` serves in one TaskGroup until SIGINT/SIGTERM or,
-for the console, the end of input.
+``build(settings)`` opens resources in order (content, store, HTTP session, platforms,
+scheduler) and closes them in reverse; ``run(app)`` serves in one TaskGroup until
+SIGINT/SIGTERM or, for the console, the end of input.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
+import aiohttp
 import structlog
 
 from bot.adapters.base import Adapter
@@ -23,6 +24,7 @@ from bot.config import Settings
 from bot.core.models import Place
 from bot.core.srs import Srs
 from bot.decks import DeckLibrary, find_content_dir
+from bot.http import HttpServer
 from bot.ports.chat import Chats
 from bot.ports.clock import Clock, ScaledClock, SystemClock
 from bot.scheduler import Scheduler
@@ -42,6 +44,8 @@ class App:
     scheduler: Scheduler
     clock: Clock
     adapters: list[Adapter] = field(default_factory=list)
+    http: HttpServer | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @contextlib.asynccontextmanager
@@ -54,9 +58,11 @@ async def build(
     stdout: TextIO | None = None,
     clock: Clock | None = None,
 ) -> AsyncIterator[App]:
+    settings.check_platforms()
     library = DeckLibrary.load(find_content_dir(settings.content_dir))
-    store = await SqlStore.open(settings.db_url)
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        store = await SqlStore.open(settings.db_url)
+        stack.push_async_callback(store.close)
         clock = clock or (ScaledClock(clock_speed) if clock_speed != 1.0 else SystemClock())
         chats = Chats()
         deps = Deps(
@@ -69,6 +75,23 @@ async def build(
         )
         study = StudyBot(deps)
         adapters: list[Adapter] = []
+        routes = []
+        if settings.slack_bot_token is not None:
+            from bot.adapters.slack.adapter import SlackAdapter
+
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+            slack = SlackAdapter(
+                study,
+                bot_token=settings.slack_bot_token.get_secret_value(),
+                signing_secret=_secret(settings.slack_signing_secret),
+                app_token=_secret(settings.slack_app_token),
+                api_url=settings.slack_api_url,
+                session=session,
+                admins=frozenset(settings.admins),
+            )
+            adapters.append(slack)
+            chats.add(slack.chat)
+            routes += slack.routes()
         if console if console is not None else not settings.platforms:
             adapter = ConsoleAdapter(
                 study, stdin=stdin, printer=Printer(stdout) if stdout else None
@@ -77,9 +100,35 @@ async def build(
             chats.add(adapter.chat)
         await seed_channels(study, settings)
         scheduler = Scheduler(jobs(study, settings.tick_seconds), speed=clock_speed)
-        yield App(settings, store, study, scheduler, clock, adapters)
-    finally:
-        await store.close()
+        http = None
+        if settings.serve_http() or routes:
+
+            async def ready() -> dict[str, bool]:
+                checks = {"database": await _pings(store)}
+                checks.update({a.name: a.connected() for a in adapters})
+                return checks
+
+            tick = max(settings.tick_seconds / clock_speed, 0.2)
+            http = HttpServer(
+                settings.http_host,
+                settings.http_port,
+                routes,
+                alive=lambda: scheduler.alive(within=3 * tick + 5),
+                ready=ready,
+            )
+        yield App(settings, store, study, scheduler, clock, adapters, http)
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter()) if getter else None
+
+
+async def _pings(store: SqlStore) -> bool:
+    try:
+        return await store.ping()
+    except Exception:
+        return False
 
 
 async def seed_channels(study: StudyBot, settings: Settings) -> None:
@@ -90,12 +139,14 @@ async def seed_channels(study: StudyBot, settings: Settings) -> None:
 
 
 async def run(app: App) -> int:
-    stop = asyncio.Event()
+    stop = app.stop
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     log.info("starting", adapters=[a.name for a in app.adapters], db=_safe_url(app.settings.db_url))
+    if app.http is not None:
+        await app.http.start()
     await app.scheduler.run_all_now()  # catch up what is due after downtime
     app.scheduler.start()
     try:
@@ -105,6 +156,8 @@ async def run(app: App) -> int:
             group.create_task(stop.wait())
     finally:
         await app.scheduler.stop()
+        if app.http is not None:
+            await app.http.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     # HTTP server (health, metrics, Slack HTTP mode)
     http_host: str = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
     http_port: int = Field(3000, ge=0, le=65535)
+    http_enabled: bool | None = None
+    """On when a platform runs; off for a console-only session unless set."""
     # platforms
     slack_bot_token: SecretStr | None = Field(
         None,
@@ -192,6 +194,21 @@ class Settings(BaseSettings):
         if self.discord_token is not None:
             found.append("discord")
         return found
+
+    def serve_http(self) -> bool:
+        return self.http_enabled if self.http_enabled is not None else bool(self.platforms)
+
+    def check_platforms(self) -> None:
+        """Refuse half-configured platforms at start, with the setting to fix."""
+        if (
+            self.slack_bot_token is not None
+            and self.slack_app_token is None
+            and self.slack_signing_secret is None
+        ):
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is required for Slack HTTP mode "
+                "(or set SLACK_APP_TOKEN for Socket Mode)"
+            )
 
     def channel_defaults(self) -> ChannelSettings:
         base = default_channel_settings(self.default_tz)

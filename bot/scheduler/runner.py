@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +22,7 @@ class Scheduler:
         self._speed = speed
         self._scheduler: AsyncIOScheduler | None = None
         self.ticks = 0
+        self.last_tick = time.monotonic()
         self._running: set[asyncio.Task[object]] = set()
 
     def start(self) -> None:
@@ -42,6 +44,7 @@ class Scheduler:
     def _runner(self, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             self.ticks += 1
+            self.last_tick = time.monotonic()
             task = asyncio.current_task()
             if task is not None:
                 self._running.add(task)
@@ -57,6 +60,10 @@ class Scheduler:
         """Run every job once, in order (at start, so catch-up does not wait a tick)."""
         for job in self._jobs:
             await run_logged(job)
+
+    def alive(self, within: float) -> bool:
+        """Whether a job started in the last ``within`` real seconds (liveness)."""
+        return self.running and time.monotonic() - self.last_tick < within
 
     @property
     def running(self) -> bool:

@@ -1,0 +1,253 @@
+"""The Slack adapter: Bolt's ``AsyncApp`` in Socket Mode or HTTP mode.
+
+Every listener acks first, then translates the payload into ``Actor``/``Place`` and one
+``StudyBot`` call, and draws the ``Reply``: ephemerally through ``response_url`` for
+commands and buttons, as an ephemeral message for reactions, as a reaction for answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import aiohttp
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import render
+from bot.adapters.slack.chat import SlackChat
+from bot.adapters.slack.payloads import MessageEvent, ReactionEvent, SlashCommand
+from bot.adapters.slack.users import Users
+from bot.core.commands import parse
+from bot.core.errors import UserError
+from bot.core.models import Place, Target
+from bot.core.replies import Message, Reply, Visibility, error
+from bot.services.study import StudyBot
+
+log = structlog.get_logger("studybot.slack")
+DEFAULT_API = "https://slack.com/api/"
+ACTIONS = re.compile(r"^(fu|qz|forget):")
+
+
+class SlackAdapter:
+    name = "slack"
+
+    def __init__(
+        self,
+        study: StudyBot,
+        *,
+        bot_token: str,
+        signing_secret: str | None,
+        app_token: str | None,
+        api_url: str | None,
+        session: aiohttp.ClientSession,
+        admins: frozenset[str] = frozenset(),
+    ) -> None:
+        self.study = study
+        self.socket_mode = app_token is not None
+        self._app_token = app_token
+        client = AsyncWebClient(
+            token=bot_token,
+            base_url=api_url or DEFAULT_API,
+            session=session,
+            retry_handlers=[
+                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            ],
+        )
+        self.chat = SlackChat(client)
+        self.users = Users(self.chat, admins)
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "socket-mode-does-not-sign",
+            request_verification_enabled=not self.socket_mode,
+            process_before_response=False,
+        )
+        self._connected = False
+        self._register()
+
+    def connected(self) -> bool:
+        return self._connected
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if not self.socket_mode:
+            self._connected = True
+            await stop.wait()
+            return
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(self.app, self._app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        self._connected = True
+        log.info("slack_connected", mode="socket")
+        try:
+            await stop.wait()
+        finally:
+            self._connected = False
+            await handler.close_async()  # type: ignore[no-untyped-call]
+
+    def routes(self) -> list[web.RouteDef]:
+        """``POST /slack/events`` for HTTP mode (served by the shared HTTP server)."""
+        return [] if self.socket_mode else [web.post("/slack/events", self._http)]
+
+    async def _http(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    # ---- listeners ---------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.command("/study")(self._command)
+        self.app.command("/quiz")(self._command)
+        self.app.event("message")(self._message)
+        self.app.event("reaction_added")(self._reaction)
+        self.app.event("reaction_removed")(self._reaction)
+        self.app.action(ACTIONS)(self._action)
+        self.app.error(self._error)
+
+    async def _error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack_listener_failed", error=repr(error), type=body.get("type"))
+
+    async def _command(self, ack: Any, body: SlashCommand, respond: Any) -> None:
+        await ack()  # inside Slack's 3 seconds, before any work
+        started = time.perf_counter()
+        team = body["team_id"]
+        actor = await self.users.actor(team, body["user_id"], body.get("user_name"))
+        channel = body["channel_id"]
+        place = Place("slack", team, channel, is_dm=channel.startswith("D"))
+        try:
+            command = parse(body["command"], body.get("text", ""))
+            reply = await self.study.command(actor, place, command)
+        except UserError as exc:
+            reply = error(exc.message)
+        await self._respond(respond, reply)
+        self._log("command", actor.user, channel, body["command"], reply, started)
+
+    async def _respond(self, respond: Any, reply: Reply) -> None:
+        messages = list(reply.messages)
+        export = reply.data.get("export")
+        if isinstance(export, str):
+            messages += _code_messages(export)
+        response_type = "in_channel" if reply.visibility == Visibility.CHANNEL else "ephemeral"
+        for message in messages:
+            await respond(
+                text=render.fallback(message),
+                blocks=render.blocks(message),
+                response_type=response_type,
+                replace_original=False,
+            )
+
+    async def _message(self, body: dict[str, Any], event: MessageEvent) -> None:
+        if event.get("bot_id") or event.get("channel_type") == "im":
+            return  # other bots, and DMs (answers belong in channel threads)
+        started = time.perf_counter()
+        team = str(body.get("team_id", ""))
+        event_id = str(body.get("event_id", "")) or None
+        subtype = event.get("subtype")
+        channel = event["channel"]
+        if subtype == "message_changed":
+            changed: MessageEvent | dict[str, Any] = event.get("message") or {}
+            thread = changed.get("thread_ts")
+            if thread and changed.get("ts") != thread and not changed.get("bot_id"):
+                place = Place("slack", team, channel, thread)
+                await self.study.message_edited(
+                    place, changed["ts"], changed.get("text", ""), event_id=event_id
+                )
+            return
+        if subtype == "message_deleted":
+            previous: MessageEvent | dict[str, Any] = event.get("previous_message") or {}
+            thread = previous.get("thread_ts")
+            if thread and previous.get("ts") != thread:
+                place = Place("slack", team, channel, thread)
+                await self.study.message_deleted(place, previous["ts"], event_id=event_id)
+            return
+        thread = event.get("thread_ts")
+        user = event.get("user")
+        if subtype is not None or not thread or thread == event["ts"] or not user:
+            return  # not a reply in a thread
+        actor = await self.users.actor(team, user)
+        place = Place("slack", team, channel, thread)
+        reply = await self.study.message(
+            actor, place, event["ts"], event.get("text", ""), event_id=event_id
+        )
+        target = Target("slack", team, channel, thread)
+        if reply.react:
+            await self.chat.react(target, event["ts"], reply.react)
+        elif any(m.kind == "error" for m in reply.messages):
+            await self._ephemeral(target, user, reply)
+        self._log("answer", user, channel, "message", reply, started)
+
+    async def _reaction(self, body: dict[str, Any], event: ReactionEvent) -> None:
+        item = event["item"]
+        if item.get("type") != "message":
+            return
+        started = time.perf_counter()
+        team = str(body.get("team_id", ""))
+        bot_user = await self._bot_user()
+        if event["user"] == bot_user:
+            return
+        actor = await self.users.actor(team, event["user"])
+        place = Place("slack", team, item["channel"])
+        reply = await self.study.reaction(
+            actor,
+            place,
+            item["ts"],
+            event["reaction"],
+            added=event["type"] == "reaction_added",
+            on_bot_message=event.get("item_user") == bot_user,
+            event_id=str(body.get("event_id", "")) or None,
+        )
+        if reply.messages:
+            await self._ephemeral(Target("slack", team, item["channel"]), event["user"], reply)
+        self._log("reaction", event["user"], item["channel"], event["type"], reply, started)
+
+    async def _action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        started = time.perf_counter()
+        team = str((body.get("team") or {}).get("id", ""))
+        user = str((body.get("user") or {}).get("id", ""))
+        action = str(body["actions"][0]["action_id"])
+        actor = await self.users.actor(team, user)
+        reply = await self.study.button(actor, action)
+        await self._respond(respond, reply)
+        self._log("button", user, "", action, reply, started)
+
+    async def _ephemeral(self, target: Target, user: str, reply: Reply) -> None:
+        for message in reply.messages:
+            await self.chat.ephemeral(target.channel, user, message)
+
+    async def _bot_user(self) -> str | None:
+        auth = await self.app.client.auth_test()
+        return str(auth.get("user_id")) if auth.get("ok") else None
+
+    def _log(
+        self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
+    ) -> None:
+        outcome = "rejected" if any(m.kind == "error" for m in reply.messages) else "ok"
+        log.info(
+            "interaction",
+            platform="slack",
+            channel=channel,
+            member=user,
+            kind=kind,
+            action=action,
+            outcome=outcome,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+
+
+def _code_messages(text: str, size: int = 2800) -> list[Message]:
+    """Long text (an export) as code blocks that fit Slack's section limit."""
+    chunks = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+    return [Message(lines=(f"```{chunk}```",), kind="export") for chunk in chunks]

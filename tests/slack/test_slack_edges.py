@@ -1,0 +1,170 @@
+"""Bad requests, platform failures and hostile names: each with its harmless outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.dbtools import sync_tx
+from tests.fakes import FakeClock
+from tests.slack.conftest import SECRET, SlackWorld, eventually, running_app
+from tests.slack.fake_slack import BOT_USER, FakeSlack, command_body, signed
+
+
+async def test_forged_signature_is_refused(slack: SlackWorld) -> None:
+    body = command_body("/study", "setup", "UADMIN", slack.fake.response_url("x"))
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed("wrong-secret", body)}
+    async with slack.http.post(slack.url, data=body, headers=headers) as response:
+        assert response.status == 401
+    await asyncio.sleep(0.2)
+    assert slack.fake.responses == []
+    with sync_tx(slack.app.store) as tx:
+        assert tx.channels.count() == 0
+
+
+async def test_a_six_minute_old_timestamp_is_refused(slack: SlackWorld) -> None:
+    body = command_body("/study", "setup", "UADMIN", slack.fake.response_url("x"))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **signed(SECRET, body, int(time.time()) - 6 * 60),
+    }
+    async with slack.http.post(slack.url, data=body, headers=headers) as response:
+        assert response.status == 401
+    with sync_tx(slack.app.store) as tx:
+        assert tx.channels.count() == 0
+
+
+async def test_a_one_megabyte_body_is_refused(slack: SlackWorld) -> None:
+    body = "x" * (1024 * 1024)
+    headers = {"Content-Type": "application/json", **signed(SECRET, body)}
+    async with slack.http.post(slack.url, data=body, headers=headers) as response:
+        assert response.status == 413
+
+
+async def test_a_non_admin_cannot_set_up(slack: SlackWorld) -> None:
+    (reply,) = await slack.command("setup time=10:00", user="U5")
+    assert reply["response_type"] == "ephemeral"
+    assert "Only workspace admins" in reply["text"]
+    with sync_tx(slack.app.store) as tx:
+        assert tx.channels.count() == 0
+
+
+async def test_configured_admins_may(tmp_path: Path) -> None:
+    fake = FakeSlack()
+    await fake.start()
+    clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    try:
+        async with running_app(tmp_path, fake, clock, admins=["U5"]) as built:
+            import aiohttp
+
+            async with aiohttp.ClientSession() as http:
+                assert built.http is not None
+                world = SlackWorld(
+                    fake, built, clock, http, f"http://127.0.0.1:{built.http.port}/slack/events"
+                )
+                (reply,) = await world.command("setup", user="U5")
+                assert "studies daily" in reply["text"]
+    finally:
+        await fake.stop()
+
+
+async def test_a_429_storm_is_waited_out_not_multiplied(slack: SlackWorld) -> None:
+    await slack.command("setup")
+    slack.fake.rate_limited["chat.postMessage"] = 3
+    started = time.monotonic()
+    await slack.command("post-now", within=15)
+    assert len(slack.fake.posts("C1")) == 4  # three 429s (Retry-After: 1), then the post
+    assert time.monotonic() - started >= 2.5
+    assert len(slack.fake.messages["C1"]) == 1
+
+
+async def test_removed_from_the_channel_pauses_it_with_the_reason(slack: SlackWorld) -> None:
+    await slack.command("setup")
+    slack.fake.errors[("chat.postMessage", "C1")] = "not_in_channel"
+    (reply,) = await slack.command("post-now")
+    assert "could not be sent" in reply["text"]
+    (status,) = await slack.command("status")
+    assert "paused (not_in_channel)" in status["text"]
+    slack.clock.advance(days=1, hours=1)
+    await slack.app.study.posting.post_due()
+    await slack.app.study.posting.reconcile()
+    assert len(slack.fake.posts("C1")) == 1  # no retry storm
+
+
+async def test_revoked_token_stops_slack_calls(slack: SlackWorld) -> None:
+    await slack.command("setup")
+    slack.fake.errors[("chat.postMessage", "*")] = "token_revoked"
+    await slack.command("post-now")
+    calls = len(slack.fake.posts())
+    slack.clock.advance(minutes=5)
+    for _ in range(3):
+        await slack.app.study.posting.reconcile()
+    assert len(slack.fake.posts()) == calls  # no further calls once the token is refused
+
+
+async def test_a_display_name_with_channel_pings_nobody(slack: SlackWorld) -> None:
+    slack.fake.users["U9"] = {"profile": {"display_name": "<!channel> & co"}}
+    await slack.command("setup")
+    await slack.command("post-now")
+    thread = slack.fake.messages["C1"][0]["ts"]
+    event = {
+        "type": "message",
+        "channel": "C1",
+        "user": "U9",
+        "text": "<!here> read this",
+        "ts": "1700000200.000001",
+        "thread_ts": thread,
+    }
+    await slack.event(event, "EvX")
+    await eventually(lambda: slack.fake.called("reactions.add"))
+    (board,) = await slack.command("leaderboard", user="U9")
+    text = board["text"] + str(board["blocks"])
+    assert "&lt;!channel&gt; &amp; co" in text
+    assert "<!channel>" not in text
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"bot_id": "B2", "user": "U3"},  # another bot
+        {"user": BOT_USER, "subtype": "bot_message", "bot_id": "BBOT"},  # ourselves
+    ],
+)
+async def test_bot_messages_are_ignored(slack: SlackWorld, event: dict[str, str]) -> None:
+    await slack.command("setup")
+    await slack.command("post-now")
+    thread = slack.fake.messages["C1"][0]["ts"]
+    body = {
+        "type": "message",
+        "channel": "C1",
+        "text": "beep",
+        "ts": "1700000300.000001",
+        "thread_ts": thread,
+        **event,
+    }
+    assert await slack.event(body, "EvBot") == 200
+    await asyncio.sleep(0.3)
+    with sync_tx(slack.app.store) as tx:
+        assert tx.answers.for_post(1) == []
+    assert slack.fake.called("reactions.add") == []
+
+
+async def test_a_grade_on_the_daily_post_gets_a_hint(slack: SlackWorld) -> None:
+    await slack.command("setup")
+    await slack.command("post-now")
+    post_ts = slack.fake.messages["C1"][0]["ts"]
+    event = {
+        "type": "reaction_added",
+        "user": "U1",
+        "reaction": "white_check_mark",
+        "item_user": BOT_USER,
+        "item": {"type": "message", "channel": "C1", "ts": post_ts},
+        "event_ts": "1.1",
+    }
+    await slack.event(event, "EvR")
+    (hint,) = await eventually(lambda: slack.fake.called("chat.postEphemeral"))
+    assert "only on the reveal" in str(hint["text"])

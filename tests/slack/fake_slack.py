@@ -41,6 +41,8 @@ class FakeSlack:
     socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     latency: float = 0.0
+    lose_next_response: set[str] = field(default_factory=set)
+    """Methods whose next call takes effect but answers 500 (a connection lost mid-call)."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -118,7 +120,11 @@ class FakeSlack:
         handler = getattr(self, "_" + name, None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response({"ok": True, **handler(params)})
+        result = {"ok": True, **handler(params)}
+        if method in self.lose_next_response:
+            self.lose_next_response.discard(method)
+            return web.Response(status=500, text="upstream connect error")
+        return web.json_response(result)
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "user": "studybot"}

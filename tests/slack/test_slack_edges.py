@@ -168,3 +168,26 @@ async def test_a_grade_on_the_daily_post_gets_a_hint(slack: SlackWorld) -> None:
     await slack.event(event, "EvR")
     (hint,) = await eventually(lambda: slack.fake.called("chat.postEphemeral"))
     assert "only on the reveal" in str(hint["text"])
+
+
+async def test_a_post_whose_answer_was_lost_is_found_by_its_metadata(slack: SlackWorld) -> None:
+    await slack.command("setup")
+    slack.fake.lose_next_response.add("chat.postMessage")
+    slack.clock.set(datetime(2025, 3, 3, 8, 31, tzinfo=UTC))  # 09:31 Berlin: the post is due
+    await slack.app.study.posting.post_due()
+    assert len(slack.fake.messages["C1"]) == 1  # it reached Slack; we never heard back
+    slack.clock.advance(minutes=3)  # past the claim's lease, as after a restart
+    assert await slack.app.study.posting.reconcile() == 1
+    history = slack.fake.called("conversations.history")
+    assert history and history[0]["include_all_metadata"] in (True, "1", "true")
+    assert len(slack.fake.messages["C1"]) == 1  # looked up, not posted again
+    with sync_tx(slack.app.store) as tx:
+        post = tx.posts.get(1)
+        assert post is not None and post.status == "posted"
+        assert post.message_ref == slack.fake.messages["C1"][0]["ts"]
+
+
+async def test_users_info_is_cached(slack: SlackWorld) -> None:
+    for _ in range(3):
+        await slack.command("help", user="U4")
+    assert [c["user"] for c in slack.fake.called("users.info")].count("U4") == 1

@@ -77,7 +77,8 @@ class SlackChat:
                 # The typed client methods encode each call as Slack expects it.
                 response = await getattr(self.client, method.replace(".", "_"))(**kwargs)
             except SlackApiError as exc:
-                error = str(exc.response.get("error", "unknown_error"))
+                data = exc.response.data if isinstance(exc.response.data, dict) else {}
+                error = str(data.get("error") or f"http_{exc.response.status_code}")
                 if error in GONE:
                     raise TargetUnavailable(error) from None
                 if error in AUTH:

@@ -8,6 +8,7 @@ for a message carrying the key before anything is sent again.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,7 @@ from bot.services import messages
 from bot.services.base import Service
 
 log = structlog.get_logger("studybot.posting")
+SEND_CONCURRENCY = 100
 
 
 def post_key(post: PostRow) -> str:
@@ -58,19 +60,29 @@ class Posting(Service):
     # ---- scheduled work -------------------------------------------------------------
 
     async def post_due(self) -> TickReport:
-        """Claim and send every daily post that is due; mark older ones missed."""
+        """Claim every daily post that is due (marking older ones missed), then send them.
+
+        Claims are small transactions, one channel at a time; the sends run concurrently,
+        bounded by ``SEND_CONCURRENCY`` (and by each platform adapter's own limits), so
+        ten thousand channels at 09:30 do not queue behind each other's latency.
+        """
         now = self.now()
         due = await self.store.read(lambda tx: tx.channels.due_posts(now))
         counts = {"posted": 0, "missed": 0, "skipped": 0, "caught_up": 0, "failed": 0}
+        claimed: list[tuple[ChannelRow, PostRow, Card]] = []
         for channel in due:
-            to_send = await self.store.write(partial(self._advance, channel, now, counts))
-            for post, card in to_send:
-                late = now - (post.scheduled_for or now) > timedelta(minutes=2)
-                if await self._send(channel, post, card, caught_up=late):
-                    counts["posted"] += 1
-                    counts["caught_up"] += int(late)
-                else:
-                    counts["failed"] += 1
+            sends = await self.store.write(partial(self._advance, channel, now, counts))
+            claimed += [(channel, post, card) for post, card in sends]
+        limit = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def send(channel: ChannelRow, post: PostRow, card: Card) -> None:
+            late = now - (post.scheduled_for or now) > timedelta(minutes=2)
+            async with limit:
+                sent = await self._send(channel, post, card, caught_up=late)
+            counts["posted" if sent else "failed"] += 1
+            counts["caught_up"] += int(sent and late)
+
+        await asyncio.gather(*(send(*item) for item in claimed))
         return TickReport(**counts)
 
     def _advance(

@@ -61,7 +61,7 @@ class SlackChat:
     platform = "slack"
 
     def __init__(
-        self, client: AsyncWebClient, *, concurrency: int = 50, per_channel_interval: float = 1.0
+        self, client: AsyncWebClient, *, concurrency: int = 100, per_channel_interval: float = 1.0
     ) -> None:
         self.client = client
         self._limit = asyncio.Semaphore(concurrency)

@@ -309,11 +309,21 @@ def bulk_points(db: Path, rows: int, channel_members: int) -> int:
     base = date(2025, 3, 3)
 
     def generate():  # type: ignore[no-untyped-def]
-        for n in range(rows):
-            member = ids[rng.randrange(len(ids))]
-            day = base + timedelta(days=rng.randrange(weeks * 7))
-            points = rng.choice((1, 2, 3, 5, 10))
-            yield (member, "bulk", str(n), day.isoformat(), points, 1, "2026-01-01 00:00:00.000000")
+        # Member by member, so every index grows at its end (a bulk load in key order).
+        per_member, extra = divmod(rows, len(ids))
+        for index, member in enumerate(ids):
+            for k in range(per_member + (1 if index < extra else 0)):
+                day = base + timedelta(days=rng.randrange(weeks * 7))
+                points = rng.choice((1, 2, 3, 5, 10))
+                yield (
+                    member,
+                    "bulk",
+                    f"{k:08d}",
+                    day.isoformat(),
+                    points,
+                    1,
+                    "2026-01-01 00:00:00.000000",
+                )
 
     # A bulk load, as an operator would do it: without the per-row triggers, then one
     # aggregate into weekly_points, then the triggers back (migration 0002's SQL).

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from bot.core.models import ChannelSettings
 from bot.core.streaks import StreakState
 from bot.ports.records import ChannelRow, MemberRow, MembershipRow
 from bot.store import convert
-from bot.store.convert import execute_row
+from bot.store.convert import execute_row, ignoring
 from bot.store.tables import channel_members, channels, members
-
-
-def _ignoring(table: Table) -> Callable[[Callable[[Table], Any]], Any]:
-    return lambda insert: insert(table).on_conflict_do_nothing()
-
 
 _CHANNEL_BY_ID = select(channels).where(channels.c.id == bindparam("id"))
 _CHANNEL_BY_REF = select(channels).where(
@@ -210,7 +204,7 @@ class Members:
 
     def join(self, channel_id: int, member_id: int, joined_on: date) -> None:
         row = {"channel_id": channel_id, "member_id": member_id, "joined_on": joined_on}
-        build = _ignoring(channel_members)
+        build = ignoring(channel_members)
         execute_row(self._conn, "members.join", build, channel_members, row)
 
     def memberships(

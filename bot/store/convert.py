@@ -22,6 +22,11 @@ def upsert(conn: Connection, table: Table) -> Any:
     return sqlite.insert(table)
 
 
+def ignoring(table: Table) -> Callable[[Callable[[Table], Any]], Any]:
+    """A builder for ``INSERT ... ON CONFLICT DO NOTHING`` into ``table``."""
+    return lambda insert: insert(table).on_conflict_do_nothing()
+
+
 _PREPARED: dict[tuple[str, str], Any] = {}
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, func, select, update
+from sqlalchemy import bindparam, case, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from bot.core.models import Grade
@@ -20,7 +19,7 @@ from bot.ports.records import (
     StoredCardState,
 )
 from bot.store import convert
-from bot.store.convert import execute_row
+from bot.store.convert import execute_row, ignoring
 from bot.store.tables import (
     answers,
     card_states,
@@ -94,10 +93,6 @@ _QUIZ = select(quiz_sessions).where(quiz_sessions.c.id == bindparam("id"))
 _SAVE_QUIZ = update(quiz_sessions).where(quiz_sessions.c.id == bindparam("b_id"))
 
 
-def _ignoring(table: Table) -> Callable[[Callable[[Table], Any]], Any]:
-    return lambda insert: insert(table).on_conflict_do_nothing()
-
-
 def _set_grade(insert: Any) -> Any:
     stmt = insert(grades)
     columns = ("grade", "emoji", "updated_at")
@@ -155,7 +150,7 @@ class Answers:
             "created_at": now,
             "updated_at": now,
         }
-        build = _ignoring(answers)
+        build = ignoring(answers)
         return execute_row(self._conn, "answers.add", build, answers, row) == 1
 
     def set_text(self, answer_id: int, text: str, now: datetime) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
 from bot.ports.records import WeekRow
-from bot.store.convert import execute_row
+from bot.store.convert import execute_row, ignoring
 from bot.store.tables import (
     activity,
     channel_members,
@@ -19,11 +18,6 @@ from bot.store.tables import (
     streak_audit,
     weekly_points,
 )
-
-
-def _insert_ignoring(table: Table) -> Callable[[Callable[[Table], Any]], Any]:
-    return lambda insert: insert(table).on_conflict_do_nothing()
-
 
 _ACTIVITY_KEY = (
     (activity.c.member_id == bindparam("m"))
@@ -137,7 +131,7 @@ class Activity:
             "keeps_day": keeps_day,
             "created_at": now,
         }
-        build = _insert_ignoring(activity)
+        build = ignoring(activity)
         return execute_row(self._conn, "activity.add", build, activity, row) == 1
 
     def remove(self, member_id: int, kind: str, ref: str) -> int:
@@ -230,7 +224,7 @@ class Events:
 
     def claim(self, platform: str, event_id: str, now: datetime) -> bool:
         row = {"platform": platform, "event_id": event_id, "received_at": now}
-        build = _insert_ignoring(processed_events)
+        build = ignoring(processed_events)
         return execute_row(self._conn, "events.claim", build, processed_events, row) == 1
 
     def prune(self, before: datetime) -> int:

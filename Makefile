@@ -28,8 +28,9 @@ test: $(STAMP_DEV)  ## lint, format check, mypy strict, the whole pytest suite
 	$(BIN)/mypy bot
 	$(BIN)/pytest -q
 
-bench: $(STAMP_DEV)  ## benchmarks (never part of make test)
+bench: $(STAMP_DEV)  ## benchmarks (never part of make test; ARGS=--json for JSON lines)
 	$(BIN)/python bench/engine.py $(ARGS)
+	$(BIN)/python bench/fanout.py $(ARGS)
 
 content-check: $(STAMP_RUN)
 	$(BIN)/studybot content check

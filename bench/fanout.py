@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import multiprocessing
 import statistics
 import sys
@@ -52,17 +53,21 @@ def _serve_fake(port_queue: multiprocessing.Queue[int], latency: float) -> None:
     asyncio.run(main())
 
 
-async def fanout(api_url: str, channels: int) -> float:
+async def fanout(api_url: str, channels: int, concurrency: int = CONCURRENCY) -> float:
     from slack_sdk.web.async_client import AsyncWebClient
 
     card = next(DeckLibrary.load(find_content_dir()).cards())
     message = messages.daily_post(
         card, reveal_at="15:00", key="k", policy=Policy(), new_cycle=False, deck_title="Deck"
     )
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        client = AsyncWebClient(token="xoxb-bench", base_url=api_url, session=session)
-        chat = SlackChat(client, concurrency=CONCURRENCY)
+        sdk_logger = logging.getLogger("studybot.slack_sdk")
+        sdk_logger.setLevel(logging.INFO)  # as the adapter does (see SlackAdapter)
+        client = AsyncWebClient(
+            token="xoxb-bench", base_url=api_url, session=session, logger=sdk_logger
+        )
+        chat = SlackChat(client, concurrency=concurrency)
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -134,23 +139,24 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--channels", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     args = parser.parse_args()
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
     server = multiprocessing.Process(target=_serve_fake, args=(ports, LATENCY), daemon=True)
     server.start()
     try:
         api_url = f"http://127.0.0.1:{ports.get(timeout=30)}/api/"
-        fanout_s = await fanout(api_url, args.channels)
+        fanout_s = await fanout(api_url, args.channels, args.concurrency)
         with tempfile.TemporaryDirectory() as folder:
             latencies = await acks(Path(folder), api_url, rate=50.0, seconds=10.0)
     finally:
         server.terminate()
         server.join()
-    ideal = args.channels * LATENCY / CONCURRENCY
+    ideal = args.channels * LATENCY / args.concurrency
     result = {
         "channels": args.channels,
         "latency_ms": LATENCY * 1000,
-        "concurrency": CONCURRENCY,
+        "concurrency": args.concurrency,
         "fanout_s": round(fanout_s, 2),
         "ideal_s": round(ideal, 2),
         "fanout_ratio": round(fanout_s / ideal, 3),

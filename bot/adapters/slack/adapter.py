@@ -8,6 +8,7 @@ commands and buttons, as an ephemeral message for reactions, as a reaction for a
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from typing import Any
@@ -55,8 +56,13 @@ class SlackAdapter:
         self.study = study
         self.socket_mode = app_token is not None
         self._app_token = app_token
+        # slack_sdk formats a debug line for every call unless its logger has a level
+        # (its check is ``logger.level <= DEBUG``, and NOTSET is 0): give it one.
+        sdk_logger = logging.getLogger("studybot.slack_sdk")
+        sdk_logger.setLevel(logging.INFO)
         client = AsyncWebClient(
             token=bot_token,
+            logger=sdk_logger,
             base_url=api_url or DEFAULT_API,
             session=session,
             retry_handlers=[

@@ -38,6 +38,7 @@ AUTH = frozenset(
     }
 )
 METADATA_TYPE = "studybot_post"
+JSON_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "reactions.add"})
 
 
 class Pacer:
@@ -46,15 +47,14 @@ class Pacer:
     def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
         self._next: dict[str, float] = defaultdict(float)
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def wait(self, channel: str) -> None:
-        async with self._locks[channel]:
-            now = time.monotonic()
-            delay = self._next[channel] - now
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._next[channel] = max(now, self._next[channel]) + self.interval
+        # Reserve the next slot without awaiting first: the event loop runs this atomically.
+        now = time.monotonic()
+        slot = max(now, self._next[channel])
+        self._next[channel] = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
 
 class SlackChat:
@@ -74,8 +74,12 @@ class SlackChat:
             raise PlatformAuthError(f"Slack rejected the token earlier ({self.auth_failed})")
         async with self._limit:
             try:
-                # The typed client methods encode each call as Slack expects it.
-                response = await getattr(self.client, method.replace(".", "_"))(**kwargs)
+                if method in JSON_METHODS:
+                    # Write methods take a JSON body as is: no per-call argument rewriting.
+                    response = await self.client.api_call(method, json=kwargs)
+                else:
+                    # The typed client methods encode each call as Slack expects it.
+                    response = await getattr(self.client, method.replace(".", "_"))(**kwargs)
             except SlackApiError as exc:
                 data = exc.response.data if isinstance(exc.response.data, dict) else {}
                 error = str(data.get("error") or f"http_{exc.response.status_code}")

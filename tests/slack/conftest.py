@@ -56,7 +56,9 @@ class SlackWorld:
         command: str = "/study",
         channel: str = "C1",
         within: float = 5.0,
+        count: int = 1,
     ) -> list[dict[str, Any]]:
+        """Run a slash command; return its ``count`` replies (they arrive after the ack)."""
         self.counter += 1
         token = f"c{self.counter}"
         response = await self.send(
@@ -64,9 +66,11 @@ class SlackWorld:
             "application/x-www-form-urlencoded",
         )
         assert response.status == 200
-        return await eventually(
-            lambda: [r for r in self.fake.responses if r["token"] == token], within
-        )
+        return await eventually(lambda: self._replies(token, count), within)
+
+    def _replies(self, token: str, count: int) -> list[dict[str, Any]]:
+        replies = [r for r in self.fake.responses if r["token"] == token]
+        return replies if len(replies) >= count else []
 
     async def event(self, event: dict[str, Any], event_id: str, retry: int | None = None) -> int:
         headers = (
@@ -83,7 +87,7 @@ class SlackWorld:
         body = action_body(action_id, user, self.fake.response_url(token), channel)
         response = await self.send(body, "application/x-www-form-urlencoded")
         assert response.status == 200
-        return await eventually(lambda: [r for r in self.fake.responses if r["token"] == token])
+        return await eventually(lambda: self._replies(token, 1))
 
 
 @contextlib.asynccontextmanager

@@ -122,7 +122,7 @@ async def test_a_whole_day(slack: SlackWorld) -> None:
     assert "Graded Good" in texts(graded)
 
     # A quiz, ephemeral, through its buttons.
-    quiz = await slack.command("alpha 1", user="U2", command="/quiz")
+    quiz = await slack.command("alpha 1", user="U2", command="/quiz", count=2)
     assert all(r["response_type"] == "ephemeral" for r in quiz)
     show_quiz = next(
         e["action_id"] for b in quiz[-1]["blocks"] if b["type"] == "actions" for e in b["elements"]

@@ -61,9 +61,10 @@ async def test_socket_mode_connects_and_handles_a_command(
                     lambda: [r for r in fake.responses if r["token"] == "socket"], 10
                 )
                 assert "studybot help" in reply["text"]
-                assert {"envelope_id": "env-1"}.items() <= next(
-                    a for a in fake.socket_acks if a.get("envelope_id") == "env-1"
-                ).items()
+                acks = await eventually(
+                    lambda: [a for a in fake.socket_acks if a.get("envelope_id") == "env-1"]
+                )
+                assert len(acks) == 1
                 assert fake.called("apps.connections.open")
                 assert built.adapters[0].connected()
             finally:

@@ -9,7 +9,6 @@ with ``retry_after`` and a ``Via`` header).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import re

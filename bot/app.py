@@ -92,6 +92,17 @@ async def build(
             adapters.append(slack)
             chats.add(slack.chat)
             routes += slack.routes()
+        if settings.discord_token is not None:
+            from bot.adapters.discord.client import DiscordAdapter
+
+            discord_adapter = DiscordAdapter(
+                study,
+                token=settings.discord_token.get_secret_value(),
+                dev_guild=settings.discord_dev_guild,
+                admins=frozenset(settings.admins),
+            )
+            adapters.append(discord_adapter)
+            chats.add(discord_adapter.chat)
         if console if console is not None else not settings.platforms:
             adapter = ConsoleAdapter(
                 study, stdin=stdin, printer=Printer(stdout) if stdout else None

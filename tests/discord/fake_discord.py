@@ -28,6 +28,15 @@ NOW = "2026-03-02T09:00:00.000000+00:00"
 MANAGE_GUILD = 1 << 5
 
 
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON with the content type exactly ``application/json`` (discord.py checks it)."""
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
 def user(uid: str, name: str, *, bot: bool = False) -> dict[str, Any]:
     return {
         "id": uid,
@@ -256,7 +265,7 @@ class FakeDiscord:
         return [c for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
 
     def _error(self, status: int, code: int, message: str) -> web.Response:
-        return web.json_response({"code": code, "message": message}, status=status)
+        return _json({"code": code, "message": message}, status=status)
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
@@ -271,7 +280,7 @@ class FakeDiscord:
         for kind, remaining in list(self.rate_limited.items()):
             if remaining > 0 and kind in path:
                 self.rate_limited[kind] -= 1
-                return web.json_response(
+                return _json(
                     {"message": "You are being rate limited.", "retry_after": 0.3, "global": False},
                     status=429,
                     headers={"Retry-After": "1", "Via": "1.1 google", "X-RateLimit-Scope": "user"},
@@ -314,11 +323,33 @@ class FakeDiscord:
 
     async def _route(self, method: str, path: str, body: dict[str, Any]) -> web.StreamResponse:
         if method == "GET" and path == "/users/@me":
-            return web.json_response({**user(BOT_ID, "studybot", bot=True), "flags": 0})
+            return _json({**user(BOT_ID, "studybot", bot=True), "flags": 0})
+        if method == "GET" and path == "/oauth2/applications/@me":
+            return _json(
+                {
+                    "id": APP_ID,
+                    "name": "studybot",
+                    "icon": None,
+                    "description": "",
+                    "rpc_origins": [],
+                    "bot_public": True,
+                    "bot_require_code_grant": False,
+                    "verify_key": "0" * 64,
+                    "flags": 0,
+                    "owner": user(ADMIN, "ada"),
+                    "team": None,
+                    "summary": "",
+                    "tags": [],
+                    "interactions_endpoint_url": None,
+                }
+            )
+        if match := re.fullmatch(r"/users/(\d+)", path):
+            known = self.members.get(match[1])
+            return _json(known["user"] if known else user(match[1], f"user{match[1][-3:]}"))
         if method == "GET" and path == "/gateway":
-            return web.json_response({"url": self.gateway_url})
+            return _json({"url": self.gateway_url})
         if match := re.fullmatch(r"/applications/\d+(?:/guilds/\d+)?/commands", path):
-            return web.json_response(
+            return _json(
                 [
                     {
                         **c,
@@ -335,7 +366,7 @@ class FakeDiscord:
         if match := re.fullmatch(r"/channels/(\d+)/messages", path):
             channel_id = match[1]
             if method == "GET":
-                return web.json_response(list(reversed(self.messages.get(channel_id, [])))[:100])
+                return _json(list(reversed(self.messages.get(channel_id, [])))[:100])
             recipient = self.channels.get(channel_id, {}).get("recipient")
             code = self.forbidden.get(channel_id) or (
                 self.forbidden.get(recipient) if recipient else None
@@ -350,10 +381,10 @@ class FakeDiscord:
             if nonce and body.get("enforce_nonce"):
                 for existing in self.messages.get(channel_id, []):
                     if existing.get("nonce") == nonce:
-                        return web.json_response(existing)
+                        return _json(existing)
             message = self._message(channel_id, body, user(BOT_ID, "studybot", bot=True))
             self.messages.setdefault(channel_id, []).append(message)
-            return web.json_response(message)
+            return _json(message)
         if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
             thread_id = match[2]  # Discord gives a thread started on a message that message's id
             thread = {
@@ -381,16 +412,12 @@ class FakeDiscord:
                 if message["id"] == thread_id:
                     message["thread"] = thread
             await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
-            return web.json_response(thread)
+            return _json(thread)
         if re.fullmatch(r"/channels/\d+/messages/\d+/reactions/[^/]+/@me", path):
             return web.Response(status=204)
         if match := re.fullmatch(r"/channels/(\d+)", path):
             channel = self.channels.get(match[1])
-            return (
-                web.json_response(channel)
-                if channel
-                else self._error(404, 10003, "Unknown Channel")
-            )
+            return _json(channel) if channel else self._error(404, 10003, "Unknown Channel")
         if path == "/users/@me/channels":
             recipient = str(body["recipient_id"])
             dm_id = str(int(recipient) + 1)
@@ -403,11 +430,11 @@ class FakeDiscord:
                 "recipient": recipient,
             }
             self.channels[dm_id] = dm
-            return web.json_response({k: v for k, v in dm.items() if k != "recipient"})
+            return _json({k: v for k, v in dm.items() if k != "recipient"})
         if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
             self.interactions.setdefault(match[2], []).append({"callback": body})
             flags = (body.get("data") or {}).get("flags", 0)
-            return web.json_response(
+            return _json(
                 {
                     "interaction": {
                         "id": match[1],
@@ -422,7 +449,7 @@ class FakeDiscord:
             self.interactions.setdefault(match[2], []).append({"followup": body})
             message = self._message("0", body, user(APP_ID, "studybot", bot=True))
             message["webhook_id"] = APP_ID
-            return web.json_response(message)
+            return _json(message)
         return self._error(404, 0, f"fake has no route for {method} {path}")
 
     # ---- inbound events ------------------------------------------------------------------------
@@ -437,6 +464,7 @@ class FakeDiscord:
         component: bool = False,
         channel_id: str = CHANNEL,
         dm: bool = False,
+        message: dict[str, Any] | None = None,
     ) -> tuple[str, dict[str, Any]]:
         token = f"tok{self.snowflake()}"
         payload: dict[str, Any] = {
@@ -468,7 +496,10 @@ class FakeDiscord:
             payload["member"] = member(user_id, name, permissions=perms)
             payload["channel"] = self.channels.get(channel_id, text_channel(channel_id, "study"))
         if component:
-            payload["message"] = self._message(channel_id, {}, user(BOT_ID, "studybot", bot=True))
+            # The message that carries the button, as Discord sends it with the click.
+            payload["message"] = message or self._message(
+                channel_id, {}, user(BOT_ID, "studybot", bot=True)
+            )
         return token, payload
 
 

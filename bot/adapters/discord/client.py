@@ -27,6 +27,7 @@ from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.discord")
 PUBLIC = frozenset({"setup", "pause", "resume", "skip"})
+MEMBERS = "users"
 
 
 class StudyClient(discord.Client):
@@ -121,10 +122,12 @@ class DiscordAdapter:
     # ---- translation ------------------------------------------------------------------------
 
     def _actor(self, user: discord.abc.User, guild_id: int | None, *, admin: bool = False) -> Actor:
+        # Discord user ids are global (unlike Slack's, which belong to a workspace), so a
+        # member is the same person in every server and in DMs.
         name = getattr(user, "display_name", None) or user.name
         return Actor(
             "discord",
-            str(guild_id or "dm"),
+            MEMBERS,
             str(user.id),
             name,
             is_admin=admin or str(user.id) in self._admins,

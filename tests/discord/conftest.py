@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+import discord.gateway
+import discord.http
+import pytest
+import yarl
+
+from bot import app as application
+from bot.config import load_settings
+from tests.conftest import TEST_CONTENT
+from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, FakeDiscord, user
+from tests.fakes import FakeClock
+from tests.slack.conftest import eventually
+
+
+@dataclass
+class DiscordWorld:
+    fake: FakeDiscord
+    app: application.App
+    clock: FakeClock
+
+    @property
+    def adapter(self) -> Any:
+        return self.app.adapters[0]
+
+    async def slash(
+        self, command: str, sub: str | None = None, *, count: int = 1, **options: Any
+    ) -> list[dict[str, Any]]:
+        """Send a slash command; return the followups it produced."""
+        opts = [
+            {"name": k, "type": _type(v), "value": v} for k, v in options.pop("opts", {}).items()
+        ]
+        data: dict[str, Any] = {"id": "1", "name": command, "type": 1, "guild_id": GUILD}
+        if sub is None:
+            data["options"] = opts
+        else:
+            data["options"] = [{"name": sub, "type": 1, "options": opts}]
+        token, payload = self.fake.interaction(data, **options)
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        return await self._followups(token, count)
+
+    async def press(
+        self, message: dict[str, Any], label: str, *, count: int = 1, **options: Any
+    ) -> list[dict[str, Any]]:
+        """Click the button ``label`` on ``message`` (a bot message or a followup)."""
+        custom_id = buttons(message)[label]
+        channel = options.get("channel_id", CHANNEL)
+        if "id" not in message:  # a followup's request body: give it a message's shape
+            message = self.fake._message(channel, message, user(BOT_ID, "studybot", bot=True))
+        token, payload = self.fake.interaction(
+            {"custom_id": custom_id, "component_type": 2},
+            component=True,
+            message={**message, "channel_id": channel},
+            **options,
+        )
+        await self.fake.dispatch("INTERACTION_CREATE", payload)
+        return await self._followups(token, count)
+
+    async def _followups(self, token: str, count: int) -> list[dict[str, Any]]:
+        def done() -> list[dict[str, Any]]:
+            found = [
+                e["followup"] for e in self.fake.interactions.get(token, []) if "followup" in e
+            ]
+            return found if len(found) >= count else []
+
+        await eventually(lambda: self.fake.interactions.get(token))
+        callback = self.fake.interactions[token][0]["callback"]
+        assert callback["type"] in (5, 6), callback  # deferred: acknowledged at once
+        return await eventually(done)
+
+
+def _type(value: Any) -> int:
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return 4
+    return 3
+
+
+def embed_text(message: dict[str, Any]) -> str:
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds", []):
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
+        parts.append((embed.get("footer") or {}).get("text", ""))
+    return "\n".join(parts)
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    return {
+        c["label"]: c["custom_id"]
+        for row in message.get("components", [])
+        for c in row.get("components", [])
+    }
+
+
+@contextlib.asynccontextmanager
+async def discord_app(
+    tmp_path: Path, fake: FakeDiscord, clock: FakeClock, **env: Any
+) -> AsyncIterator[application.App]:
+    settings = load_settings(
+        db_url=f"sqlite+aiosqlite:///{tmp_path / 'discord.db'}",
+        content_dir=TEST_CONTENT,
+        discord_token="fake-discord-token",
+        discord_dev_guild=int(GUILD),
+        http_enabled=False,
+        default_tz="Europe/Berlin",
+        tick_seconds=3600,
+        **env,
+    )
+    async with application.build(settings, console=False, clock=clock) as built:
+        task = asyncio.create_task(application.run(built))
+        try:
+            await eventually(lambda: built.adapters[0].connected(), 10)
+            yield built
+        finally:
+            built.stop.set()
+            await task
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordWorld]:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    fake = FakeDiscord()
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.rest_url)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+    )
+    clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    try:
+        async with discord_app(tmp_path, fake, clock) as built:
+            yield DiscordWorld(fake, built, clock)
+    finally:
+        await fake.stop()

@@ -1,0 +1,161 @@
+"""A whole study day through a real discord.Client against the local fake Discord."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tests.dbtools import sync_tx
+from tests.discord.conftest import DiscordWorld, buttons, embed_text
+from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, member, user
+from tests.slack.conftest import eventually
+
+ALICE, BOB = "700000000000000011", "700000000000000012"
+
+
+def thread_message(
+    world: DiscordWorld, thread: str, author: str, name: str, content: str
+) -> dict[str, Any]:
+    return {
+        "id": world.fake.snowflake(),
+        "channel_id": thread,
+        "guild_id": GUILD,
+        "author": user(author, name),
+        "member": {k: v for k, v in member(author, name).items() if k != "user"},
+        "content": content,
+        "timestamp": "2026-03-02T09:31:00.000000+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 0,
+        "flags": 0,
+        "components": [],
+    }
+
+
+def reaction(
+    kind: str, thread: str, message_id: str, who: str, name: str, emoji: str
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "user_id": who,
+        "channel_id": thread,
+        "message_id": message_id,
+        "guild_id": GUILD,
+        "emoji": {"id": None, "name": emoji},
+        "burst": False,
+        "type": 0,
+    }
+    if kind == "MESSAGE_REACTION_ADD":
+        payload["member"] = member(who, name)
+        payload["message_author_id"] = BOT_ID
+    return payload
+
+
+async def test_a_whole_day(world: DiscordWorld) -> None:
+    fake, store = world.fake, world.app.store
+    (setup,) = await world.slash("study", "setup")
+    assert "This channel now studies daily" in embed_text(setup)
+    assert not setup.get("flags", 0) & 64  # visible in the channel
+
+    await world.slash("study", "post-now")
+    (post,) = [c for c in fake.called("POST", rf"/channels/{CHANNEL}/messages")]
+    assert post.body["nonce"] and post.body["enforce_nonce"] is True  # type: ignore[index]
+    assert post.body["allowed_mentions"] == {"parse": []}  # type: ignore[index]
+    assert post.body["embeds"][0]["footer"]["text"].startswith("studybot:post:1:")  # type: ignore[index]
+    (thread_call,) = fake.called("POST", r"/channels/\d+/messages/\d+/threads")
+    assert thread_call.body["auto_archive_duration"] == 1440  # type: ignore[index]
+    thread = fake.messages[CHANNEL][0]["id"]
+
+    # Two members answer in the thread; the bot acknowledges each with a reaction.
+    first = thread_message(world, thread, ALICE, "alice", "The GIL serialises bytecode.")
+    await fake.dispatch("MESSAGE_CREATE", first)
+    second = thread_message(world, thread, BOB, "bob", "Use processes for CPU work.")
+    await fake.dispatch("MESSAGE_CREATE", second)
+    await eventually(
+        lambda: len(fake.called("PUT", r"/channels/\d+/messages/\d+/reactions/.+/@me")) == 2
+    )
+    # Bob edits his answer (a raw update event, which works without the cache).
+    await fake.dispatch(
+        "MESSAGE_UPDATE", {**second, "content": "Processes, or C code that drops the GIL."}
+    )
+
+    def answers() -> list[str]:
+        with sync_tx(store) as tx:
+            return sorted(a.text for a in tx.answers.for_post(1))
+
+    await eventually(
+        lambda: (
+            answers()
+            == ["Processes, or C code that drops the GIL.", "The GIL serialises bytecode."]
+        )
+    )
+
+    await world.slash("study", "reveal-now")
+    reveal = fake.messages[thread][-1]
+    assert "The key points" in embed_text(reveal)
+
+    def grade() -> int | None:
+        with sync_tx(store) as tx:
+            alice = tx.members.find("discord", "users", ALICE)
+            found = tx.reviews.grade_of(1, alice.id) if alice else None
+            return int(found.grade) if found else None
+
+    await fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "✅"),
+    )
+    await eventually(lambda: grade() == 3)
+    await fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "🚀"),
+    )
+    await eventually(lambda: grade() == 4)
+    await fake.dispatch(
+        "MESSAGE_REACTION_REMOVE",
+        reaction("MESSAGE_REACTION_REMOVE", thread, reveal["id"], ALICE, "alice", "🚀"),
+    )
+    await eventually(lambda: grade() is None)
+    await fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "❌"),
+    )
+    await eventually(lambda: grade() == 1)
+
+    # Tomorrow the card comes back by DM, answered through buttons.
+    world.clock.advance(days=1, hours=1)
+    assert await world.app.study.followups.send_due() == 1
+    (dm_open,) = fake.called("POST", r"/users/@me/channels")
+    dm = str(int(ALICE) + 1)
+    dm_message = fake.messages[dm][-1]
+    (shown,) = await world.press(
+        dm_message, "Show answer", user_id=ALICE, name="alice", channel_id=dm, dm=True
+    )
+    (graded,) = await world.press(
+        shown, "Good", user_id=ALICE, name="alice", channel_id=dm, dm=True
+    )
+    assert "Graded Good" in embed_text(graded)
+
+    # A quiz, ephemeral, through its buttons.
+    intro, question = await world.slash(
+        "quiz", count=2, opts={"topic": "alpha", "count": 1}, user_id=BOB, name="bob"
+    )
+    assert question["flags"] & 64  # ephemeral
+    (answer,) = await world.press(question, "Show answer", user_id=BOB, name="bob")
+    (summary,) = await world.press(answer, "Easy", user_id=BOB, name="bob")
+    assert "recalled 1 of 1" in embed_text(summary)
+
+    # The weekly leaderboard.
+    world.clock.set(world.clock.now().replace(hour=8, minute=5) + timedelta(days=6))
+    assert await world.app.study.posting.leaderboards_due() == 1
+    board = fake.messages[CHANNEL][-1]
+    assert "Last week" in embed_text(board)
+    assert "bob" in embed_text(board)
+    with sync_tx(store) as tx:
+        assert tx.posts.count(1) == 1
+        assert len(tx.answers.for_post(1)) == 2
+    assert dm_open.body == {"recipient_id": int(ALICE)}

@@ -1,0 +1,11 @@
+from tests.discord.conftest import DiscordWorld, embed_text
+
+
+async def test_connects_syncs_commands_and_answers_help(world: DiscordWorld) -> None:
+    (identify,) = world.fake.identifies
+    assert identify["intents"] & (1 << 15)  # message content
+    synced = world.fake.called("PUT", r"/applications/\d+/guilds/\d+/commands")
+    names = {c["name"] for c in synced[0].body}  # type: ignore[union-attr]
+    assert names == {"study", "quiz"}
+    (reply,) = await world.slash("study", "help")
+    assert "studybot help" in embed_text(reply)

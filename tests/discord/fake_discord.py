@@ -103,6 +103,9 @@ class FakeDiscord:
     interactions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     identifies: list[dict[str, Any]] = field(default_factory=list)
     resumes: int = 0
+    replay_overlap: int = 0
+    """On RESUME, also replay this many events the client had already seen."""
+    deny_message_content: bool = False
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _seq: int = 0
@@ -159,6 +162,11 @@ class FakeDiscord:
         self._sent.append(payload)
         await self._send(payload)
 
+    async def drop_connection(self) -> None:
+        """Close the gateway socket as a network blip would (the client resumes)."""
+        if self._ws is not None:
+            await self._ws.close(code=4000, message=b"blip")
+
     async def replay_from(self, seq: int) -> None:
         """Send the dispatches after ``seq`` again, as a gateway does after a RESUME."""
         for payload in [p for p in self._sent if p["s"] > seq]:
@@ -178,11 +186,15 @@ class FakeDiscord:
                 await self._send({"op": 11, "d": None, "s": None, "t": None})
             elif op == 2:
                 self.identifies.append(payload["d"])
+                if self.deny_message_content and payload["d"]["intents"] & (1 << 15):
+                    await ws.close(code=4014, message=b"Disallowed intent(s).")
+                    break
                 await self.dispatch("READY", self._ready())
                 await self.dispatch("GUILD_CREATE", self._guild())
             elif op == 6:
                 self.resumes += 1
-                await self.replay_from(int(payload["d"].get("seq") or 0))
+                seen = int(payload["d"].get("seq") or 0)
+                await self.replay_from(max(0, seen - self.replay_overlap))
                 self._seq += 1
                 await self._send({"op": 0, "t": "RESUMED", "s": self._seq, "d": {}})
         return ws

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.dbtools import sync_tx
-from tests.discord.conftest import DiscordWorld, buttons, embed_text
+from tests.discord.conftest import DiscordWorld, embed_text
 from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, member, user
 from tests.slack.conftest import eventually
 
@@ -63,7 +63,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
     assert not setup.get("flags", 0) & 64  # visible in the channel
 
     await world.slash("study", "post-now")
-    (post,) = [c for c in fake.called("POST", rf"/channels/{CHANNEL}/messages")]
+    (post,) = fake.called("POST", rf"/channels/{CHANNEL}/messages")
     assert post.body["nonce"] and post.body["enforce_nonce"] is True  # type: ignore[index]
     assert post.body["allowed_mentions"] == {"parse": []}  # type: ignore[index]
     assert post.body["embeds"][0]["footer"]["text"].startswith("studybot:post:1:")  # type: ignore[index]
@@ -141,7 +141,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
     assert "Graded Good" in embed_text(graded)
 
     # A quiz, ephemeral, through its buttons.
-    intro, question = await world.slash(
+    _, question = await world.slash(
         "quiz", count=2, opts={"topic": "alpha", "count": 1}, user_id=BOB, name="bob"
     )
     assert question["flags"] & 64  # ephemeral

@@ -52,6 +52,13 @@ def _simple(group: app_commands.Group, name: str, description: str) -> None:
     group.command(name=name, description=description)(callback)
 
 
+def _toggle(name: str) -> Any:
+    async def toggle(interaction: discord.Interaction[Any], followups: bool = False) -> None:
+        await _run(interaction, Command("study", name, ("followups",) if followups else ()))
+
+    return toggle
+
+
 def build(tree: app_commands.CommandTree[Any]) -> app_commands.Group:
     study = app_commands.Group(name="study", description="Daily study: streaks, stats, setup")
     for name, description in (
@@ -91,15 +98,9 @@ def build(tree: app_commands.CommandTree[Any]) -> app_commands.Group:
         await _run(interaction, Command("study", "forget-me", ("confirm",) if confirm else ()))
 
     for name in ("pause", "resume"):
-
-        async def toggle(
-            interaction: discord.Interaction[Any], followups: bool = False, _n: str = name
-        ) -> None:
-            await _run(interaction, Command("study", _n, ("followups",) if followups else ()))
-
         study.command(
             name=name, description=f"{name.capitalize()} the channel (admin) or your DMs"
-        )(toggle)
+        )(_toggle(name))
 
     @study.command(name="setup", description="Enable and configure this channel (admin)")
     @app_commands.describe(

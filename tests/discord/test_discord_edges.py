@@ -1,0 +1,160 @@
+"""Platform failures, replays and hostile text on Discord: each with its harmless outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import discord
+import discord.gateway
+import discord.http
+import pytest
+import yarl
+from structlog.testing import capture_logs
+
+from tests.dbtools import sync_tx
+from tests.discord.conftest import DiscordWorld, discord_app, embed_text
+from tests.discord.fake_discord import CHANNEL, FakeDiscord
+from tests.discord.test_discord_day import ALICE, reaction, thread_message
+from tests.fakes import FakeClock
+from tests.slack.conftest import eventually
+
+
+async def post_today(world: DiscordWorld) -> str:
+    await world.slash("study", "setup")
+    await world.slash("study", "post-now")
+    return str(world.fake.messages[CHANNEL][0]["id"])
+
+
+async def test_closed_dms_pause_followups_with_a_back_off(world: DiscordWorld) -> None:
+    thread = await post_today(world)
+    await world.slash("study", "reveal-now")
+    reveal = world.fake.messages[thread][-1]
+    await world.fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "❌"),
+    )
+
+    def graded() -> bool:
+        with sync_tx(world.app.store) as tx:
+            return bool(tx.reviews.grade_of(1, 2))
+
+    await eventually(graded)
+    world.fake.forbidden[ALICE] = 50007
+    world.clock.advance(days=1, hours=1)
+    assert await world.app.study.followups.send_due() == 0
+    with sync_tx(world.app.store) as tx:
+        alice = tx.members.find("discord", "users", ALICE)
+        assert alice is not None and alice.dm_block_reason == "dms_closed"
+    del world.fake.forbidden[ALICE]
+    assert await world.app.study.followups.send_due() == 0  # backing off, not retrying
+    world.clock.advance(days=1)
+    assert await world.app.study.followups.send_due() == 1
+
+
+async def test_missing_permissions_pause_the_channel(world: DiscordWorld) -> None:
+    await world.slash("study", "setup")
+    world.fake.forbidden[CHANNEL] = 50013
+    (reply,) = await world.slash("study", "post-now")
+    assert "could not be sent" in embed_text(reply)
+    (status,) = await world.slash("study", "status")
+    assert "paused (missing_permissions)" in embed_text(status)
+    attempts = len(world.fake.called("POST", rf"/channels/{CHANNEL}/messages"))
+    world.clock.advance(days=1, hours=1)
+    await world.app.study.posting.post_due()
+    assert len(world.fake.called("POST", rf"/channels/{CHANNEL}/messages")) == attempts
+
+
+async def test_a_429_with_retry_after_is_waited_out(world: DiscordWorld) -> None:
+    await world.slash("study", "setup")
+    world.fake.rate_limited[f"/channels/{CHANNEL}/messages"] = 2
+    await world.slash("study", "post-now")
+    assert len(world.fake.called("POST", rf"/channels/{CHANNEL}/messages")) == 3
+    assert len(world.fake.messages[CHANNEL]) == 1
+
+
+async def test_replayed_gateway_events_change_nothing_twice(world: DiscordWorld) -> None:
+    thread = await post_today(world)
+    await world.fake.dispatch(
+        "MESSAGE_CREATE", thread_message(world, thread, ALICE, "alice", "answer")
+    )
+    await world.slash("study", "reveal-now")
+    reveal = world.fake.messages[thread][-1]
+    await world.fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "✅"),
+    )
+    await eventually(lambda: len(world.fake.called("PUT", r".*/reactions/.*")) == 1)
+    world.fake.replay_overlap = 6  # the answer, the reveal and the grade come again
+    await world.fake.drop_connection()
+    await eventually(lambda: world.fake.resumes == 1, 10)
+    await asyncio.sleep(0.5)
+    with sync_tx(world.app.store) as tx:
+        alice = tx.members.find("discord", "users", ALICE)
+        assert alice is not None
+        assert len(tx.answers.for_post(1)) == 1
+        kinds = sorted(a["kind"] for a in tx.activity.for_member(alice.id))
+        assert kinds == ["answer", "early_answer", "grade"]
+        assert len(tx.reviews.all_for(alice.id)) == 1
+    assert len(world.fake.called("PUT", r".*/reactions/.*")) == 1  # acknowledged once
+
+
+async def test_everyone_in_names_and_answers_pings_nobody(world: DiscordWorld) -> None:
+    thread = await post_today(world)
+    await world.fake.dispatch(
+        "MESSAGE_CREATE", thread_message(world, thread, ALICE, "@everyone", "@everyone look")
+    )
+    await eventually(lambda: world.fake.called("PUT", r".*/reactions/.*"))
+    (board,) = await world.slash("study", "leaderboard")
+    text = embed_text(board)
+    assert "@everyone" not in text
+    assert "@\u200beveryone" in text
+    for call in world.fake.called("POST", r"/channels/\d+/messages"):
+        assert call.body["allowed_mentions"] == {"parse": []}  # type: ignore[index]
+
+
+async def test_a_member_without_manage_server_cannot_set_up(world: DiscordWorld) -> None:
+    (reply,) = await world.slash("study", "setup", user_id=ALICE, name="alice")
+    assert "Only workspace admins" in embed_text(reply)
+    with sync_tx(world.app.store) as tx:
+        assert tx.channels.count() == 0
+
+
+async def test_without_the_message_content_intent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    fake = FakeDiscord(deny_message_content=True)
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.rest_url)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
+    )
+    clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    try:
+        with capture_logs() as logs:
+            async with discord_app(tmp_path, fake, clock) as built:
+                world = DiscordWorld(fake, built, clock)
+                assert [i["intents"] & (1 << 15) for i in fake.identifies] == [1 << 15, 0]
+                thread = await post_today(world)
+                for _ in range(2):
+                    await fake.dispatch(
+                        "MESSAGE_CREATE", thread_message(world, thread, ALICE, "alice", "")
+                    )
+                hints = await eventually(
+                    lambda: [
+                        m for m in fake.messages.get(thread, []) if "/study answer" in m["content"]
+                    ]
+                )
+                await asyncio.sleep(0.3)
+                assert len(hints) == 1  # one hint per thread, not one per message
+                (reply,) = await world.slash(
+                    "study", "answer", opts={"text": "via the command"}, user_id=ALICE, name="alice"
+                )
+                assert "Answer recorded" in embed_text(reply)
+    finally:
+        await fake.stop()
+    warnings = [e for e in logs if e["event"] == "discord_message_content_missing"]
+    assert len(warnings) == 1

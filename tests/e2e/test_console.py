@@ -219,3 +219,30 @@ def test_clock_speed_lets_the_scheduler_post_by_itself(tmp_path: Path) -> None:
     assert proc.wait(timeout=30) == 0, (tmp_path / "stderr.log").read_text()
     errors.close()
     assert out.count("📚 Question of the day") == 1
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_console_cleanly(tmp_path: Path, sig: str) -> None:
+    import signal
+    import time
+
+    env = {**os.environ, "STUDYBOT_CONTENT_DIR": str(TEST_CONTENT), "STUDYBOT_LOG_FORMAT": "json"}
+    for name in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN"):
+        env.pop(name, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--db", str(tmp_path / "sig.db")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    banner = proc.stdout.readline()  # the console is up and reading
+    assert "studybot console" in banner
+    time.sleep(0.3)
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert '"event": "stopped"' in err

@@ -106,6 +106,8 @@ class FakeDiscord:
     replay_overlap: int = 0
     """On RESUME, also replay this many events the client had already seen."""
     deny_message_content: bool = False
+    lose_next_post: bool = False
+    """The next message POST is stored but answered with a 502 (a response lost on the way)."""
     port: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _seq: int = 0
@@ -396,6 +398,9 @@ class FakeDiscord:
                         return _json(existing)
             message = self._message(channel_id, body, user(BOT_ID, "studybot", bot=True))
             self.messages.setdefault(channel_id, []).append(message)
+            if self.lose_next_post:
+                self.lose_next_post = False
+                return web.Response(status=502, text="bad gateway")
             return _json(message)
         if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
             thread_id = match[2]  # Discord gives a thread started on a message that message's id

@@ -158,3 +158,29 @@ async def test_without_the_message_content_intent(
         await fake.stop()
     warnings = [e for e in logs if e["event"] == "discord_message_content_missing"]
     assert len(warnings) == 1
+
+
+async def test_a_lost_response_is_retried_into_the_same_message(world: DiscordWorld) -> None:
+    await world.slash("study", "setup")
+    world.fake.lose_next_post = True
+    await world.slash("study", "post-now")
+    posts = world.fake.called("POST", rf"/channels/{CHANNEL}/messages")
+    assert len(posts) == 2  # discord.py retried the 502 ...
+    assert posts[0].body["nonce"] == posts[1].body["nonce"]  # type: ignore[index]
+    assert len(world.fake.messages[CHANNEL]) == 1  # ... and the nonce kept it one message
+
+
+async def test_a_restart_finds_the_post_by_its_footer(world: DiscordWorld) -> None:
+    from bot.core.models import Target
+
+    await world.slash("study", "setup")
+    await world.slash("study", "post-now")
+    chat = world.adapter.chat
+    key = world.fake.messages[CHANNEL][0]["embeds"][0]["footer"]["text"]
+    found = await chat.find_post(Target("discord", "g", CHANNEL), key)
+    assert found is not None
+    assert found.message_ref == world.fake.messages[CHANNEL][0]["id"]
+    assert found.thread_ref == found.message_ref  # the thread started on the post
+    assert (
+        await chat.find_post(Target("discord", "g", CHANNEL), "studybot:post:9:2000-01-01") is None
+    )

@@ -25,6 +25,7 @@ from bot.core.models import Place
 from bot.core.srs import Srs
 from bot.decks import DeckLibrary, find_content_dir
 from bot.http import HttpServer
+from bot.metrics import Metrics
 from bot.ports.chat import Chats
 from bot.ports.clock import Clock, ScaledClock, SystemClock
 from bot.scheduler import Scheduler
@@ -46,6 +47,7 @@ class App:
     adapters: list[Adapter] = field(default_factory=list)
     http: HttpServer | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @contextlib.asynccontextmanager
@@ -63,6 +65,8 @@ async def build(
     async with contextlib.AsyncExitStack() as stack:
         store = await SqlStore.open(settings.db_url)
         stack.push_async_callback(store.close)
+        metrics = Metrics()
+        store.on_write = metrics.store_write.observe
         clock = clock or (ScaledClock(clock_speed) if clock_speed != 1.0 else SystemClock())
         chats = Chats()
         deps = Deps(
@@ -88,6 +92,7 @@ async def build(
                 api_url=settings.slack_api_url,
                 session=session,
                 admins=frozenset(settings.admins),
+                metrics=metrics,
             )
             adapters.append(slack)
             chats.add(slack.chat)
@@ -100,6 +105,7 @@ async def build(
                 token=settings.discord_token.get_secret_value(),
                 dev_guild=settings.discord_dev_guild,
                 admins=frozenset(settings.admins),
+                metrics=metrics,
             )
             adapters.append(discord_adapter)
             chats.add(discord_adapter.chat)
@@ -110,7 +116,9 @@ async def build(
             adapters.append(adapter)
             chats.add(adapter.chat)
         await seed_channels(study, settings)
-        scheduler = Scheduler(jobs(study, settings.tick_seconds), speed=clock_speed)
+        scheduler = Scheduler(
+            jobs(study, settings.tick_seconds, metrics), speed=clock_speed, metrics=metrics
+        )
         http = None
         if settings.serve_http() or routes:
 
@@ -126,8 +134,9 @@ async def build(
                 routes,
                 alive=lambda: scheduler.alive(within=3 * tick + 5),
                 ready=ready,
+                metrics=metrics,
             )
-        yield App(settings, store, study, scheduler, clock, adapters, http)
+        yield App(settings, store, study, scheduler, clock, adapters, http, metrics=metrics)
 
 
 def _secret(value: object) -> str | None:

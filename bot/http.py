@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, Iterable
 import structlog
 from aiohttp import web
 
+from bot.metrics import Metrics
+
 log = structlog.get_logger("studybot.http")
 MAX_BODY = 512 * 1024
 
@@ -25,10 +27,13 @@ class HttpServer:
         *,
         alive: Callable[[], bool],
         ready: Callable[[], Awaitable[dict[str, bool]]],
+        metrics: Metrics | None = None,
     ) -> None:
         self._host, self._port = host, port
         self._alive, self._ready = alive, ready
         self.app = web.Application(client_max_size=MAX_BODY)
+        self._metrics = metrics
+        self.app.add_routes([web.get("/metrics", self._expose)] if metrics else [])
         self.app.add_routes(
             [*routes, web.get("/healthz", self._healthz), web.get("/readyz", self._readyz)]
         )
@@ -48,6 +53,11 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _expose(self, _request: web.Request) -> web.Response:
+        assert self._metrics is not None
+        body, content_type = self._metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         ok = self._alive()

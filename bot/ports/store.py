@@ -230,6 +230,10 @@ class AnswersRepo(Protocol):
 
 
 class ReviewsRepo(Protocol):
+    def backlog(self, now: datetime) -> int:
+        """Reviewed cards due now, across members (the follow-up backlog)."""
+        ...
+
     """Grades on reveals, the full review log, and each member's card schedules."""
 
     def grade_of(self, post_id: int, member_id: int) -> GradeRow | None: ...

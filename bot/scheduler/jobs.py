@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from bot.metrics import Metrics
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.jobs")
@@ -25,17 +26,33 @@ class Job:
     run: Callable[[], Awaitable[object]]
 
 
-def jobs(study: StudyBot, tick: float) -> list[Job]:
+def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[Job]:
     async def dispatch() -> object:
-        await study.posting.reconcile()
+        fixed = await study.posting.reconcile()
         report = await study.posting.post_due()
         revealed = await study.posting.reveal_due()
         boards = await study.posting.leaderboards_due()
+        if metrics is not None:
+            for outcome, count in (
+                ("sent", report.posted),
+                ("failed", report.failed),
+                ("missed", report.missed),
+                ("caught_up", report.caught_up),
+                ("reconciled", fixed),
+            ):
+                if count:
+                    metrics.posts.labels(outcome).inc(count)
         return {"posts": report, "reveals": revealed, "leaderboards": boards}
+
+    async def followups() -> object:
+        sent = await study.followups.send_due()
+        if metrics is not None:
+            metrics.followup_backlog.set(await study.followups.backlog())
+        return sent
 
     return [
         Job("dispatch", tick, dispatch),
-        Job("followups", max(tick, 60.0) * 5, study.followups.send_due),
+        Job("followups", max(tick, 60.0) * 5, followups),
         Job("streaks", 3600.0, study.streaks.roll_over),
     ]
 

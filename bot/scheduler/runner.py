@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.metrics import Metrics
 from bot.scheduler.jobs import Job, run_logged
 
 MIN_INTERVAL = 0.2
@@ -17,13 +18,17 @@ MIN_INTERVAL = 0.2
 class Scheduler:
     """Runs each job every ``job.every / speed`` real seconds (``--clock-speed``)."""
 
-    def __init__(self, jobs: Sequence[Job], *, speed: float = 1.0) -> None:
+    def __init__(
+        self, jobs: Sequence[Job], *, speed: float = 1.0, metrics: Metrics | None = None
+    ) -> None:
         self._jobs = list(jobs)
         self._speed = speed
         self._scheduler: AsyncIOScheduler | None = None
         self.ticks = 0
         self.last_tick = time.monotonic()
         self._running: set[asyncio.Task[object]] = set()
+        self._metrics = metrics
+        self._last_run: dict[str, float] = {}
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -44,7 +49,12 @@ class Scheduler:
     def _runner(self, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             self.ticks += 1
-            self.last_tick = time.monotonic()
+            now = self.last_tick = time.monotonic()
+            previous = self._last_run.get(job.name)
+            self._last_run[job.name] = now
+            if self._metrics is not None and previous is not None:
+                expected = max(MIN_INTERVAL, job.every / self._speed)
+                self._metrics.tick_lag.labels(job.name).set(max(0.0, now - previous - expected))
             task = asyncio.current_task()
             if task is not None:
                 self._running.add(task)

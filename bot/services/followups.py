@@ -28,6 +28,10 @@ class Followups(Service):
         start, end = self.policy.waking_start, self.policy.waking_end
         return start <= local < end if start <= end else (local >= start or local < end)
 
+    async def backlog(self) -> int:
+        now = self.now()
+        return await self.store.read(lambda tx: tx.reviews.backlog(now))
+
     async def send_due(self) -> int:
         """Send each member a batch of their due cards; returns how many DMs went out."""
         now = self.now()

@@ -15,6 +15,9 @@ from bot.services import messages
 from bot.services.base import Service
 from bot.services.learning import Learning
 
+DUPLICATE = Reply(data={"duplicate": True})
+"""What a redelivered event gets: nothing to do, counted by the adapter's metrics."""
+
 
 class Threads(Service):
     def _claim(self, tx: Tx, platform: str, event_id: str | None) -> bool:
@@ -40,7 +43,7 @@ class Threads(Service):
 
         def unit(tx: Tx) -> Reply:
             if not self._claim(tx, place.platform, event_id):
-                return Reply()
+                return DUPLICATE
             if place.thread is None:
                 channel = self.channel_at(tx, place)
                 if channel is None:
@@ -164,7 +167,7 @@ class Threads(Service):
 
         def unit(tx: Tx) -> Reply:
             if not self._claim(tx, place.platform, event_id):
-                return Reply()
+                return DUPLICATE
             found = tx.posts.reveal_in(place.platform, place.workspace, place.channel, message_ref)
             if found is None or found[1].card_key is None:
                 if not on_bot_message or not added:

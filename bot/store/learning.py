@@ -310,6 +310,11 @@ class Reviews:
             result.append(DueCard(member, m["card_key"], m["due_at"], m["origin_channel_id"]))
         return result
 
+    def backlog(self, now: datetime) -> int:
+        """Reviewed cards due now, across members (the follow-up backlog)."""
+        query = select(func.count()).where(card_states.c.due_at <= now, card_states.c.reps > 0)
+        return int(self._conn.execute(query).scalar_one())
+
     def count_due(self, member_id: int, now: datetime) -> int:
         query = select(func.count()).where(
             card_states.c.member_id == member_id,

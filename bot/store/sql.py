@@ -8,6 +8,7 @@ transactions short and platform calls out of them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -47,6 +48,8 @@ class SqlStore:
         self._writer = writer
         self._reader = reader
         self.url = url
+        self.on_write: Callable[[float], None] | None = None
+        """Called with each write transaction's duration in seconds (metrics)."""
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> SqlStore:
@@ -63,7 +66,12 @@ class SqlStore:
     async def write(self, fn: Callable[[Tx], T]) -> T:
         # One writer connection: its queue serialises write transactions in-process,
         # and BEGIN IMMEDIATE serialises them across processes.
-        return await self._writer.run(lambda conn: fn(SqlTx(conn)), write=True)
+        started = time.perf_counter()
+        try:
+            return await self._writer.run(lambda conn: fn(SqlTx(conn)), write=True)
+        finally:
+            if self.on_write is not None:
+                self.on_write(time.perf_counter() - started)
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
         return await self._reader.run(lambda conn: fn(SqlTx(conn)), write=False)

@@ -191,3 +191,47 @@ async def test_users_info_is_cached(slack: SlackWorld) -> None:
     for _ in range(3):
         await slack.command("help", user="U4")
     assert [c["user"] for c in slack.fake.called("users.info")].count("U4") == 1
+
+
+async def test_health_readiness_and_metrics(slack: SlackWorld) -> None:
+    await slack.command("setup")
+    await slack.command("post-now")
+    thread = slack.fake.messages["C1"][0]["ts"]
+    answer = {
+        "type": "message",
+        "channel": "C1",
+        "user": "U1",
+        "text": "an answer",
+        "ts": "1700000400.000001",
+        "thread_ts": thread,
+    }
+    await slack.event(answer, "EvM1")
+    await slack.event(answer, "EvM1", retry=1)
+    await eventually(lambda: slack.fake.called("reactions.add"))
+    base = slack.url.removesuffix("/slack/events")
+    async with slack.http.get(f"{base}/healthz") as response:
+        assert response.status == 200
+    async with slack.http.get(f"{base}/readyz") as response:
+        body = await response.json()
+        assert response.status == 200
+        assert body["checks"] == {"database": True, "slack": True}
+
+    async def metrics() -> str:
+        async with slack.http.get(f"{base}/metrics") as response:
+            assert response.headers["Content-Type"].startswith("text/plain")
+            return await response.text()
+
+    text = await eventually_async(metrics, lambda t: 'outcome="duplicate"' in t)
+    assert 'studybot_events_total{kind="answer",outcome="ok",platform="slack"} 1.0' in text
+    assert 'studybot_duplicate_deliveries_total{platform="slack"} 1.0' in text
+    assert 'studybot_command_ack_seconds_count{platform="slack"} 2.0' in text
+    assert "studybot_store_write_seconds_count" in text
+
+
+async def eventually_async(fetch, accept, within: float = 5.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
+    while True:
+        value = await fetch()
+        if accept(value) or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.05)

@@ -23,6 +23,7 @@ from bot.core import emoji
 from bot.core.commands import Command
 from bot.core.models import Actor, Place, Target
 from bot.core.replies import Message, Reply, Visibility
+from bot.metrics import Metrics
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.discord")
@@ -76,8 +77,10 @@ class DiscordAdapter:
         dev_guild: int | None = None,
         admins: frozenset[str] = frozenset(),
         message_content: bool = True,
+        metrics: Metrics | None = None,
     ) -> None:
         self.study = study
+        self.metrics = metrics
         self.dev_guild = dev_guild
         self._token = token
         self._admins = admins
@@ -156,6 +159,8 @@ class DiscordAdapter:
         started = time.perf_counter()
         public = command.sub in PUBLIC or (command.sub == "streak" and bool(command.args))
         await interaction.response.defer(ephemeral=not public, thinking=True)
+        if self.metrics is not None:
+            self.metrics.ack_latency.labels("discord").observe(time.perf_counter() - started)
         admin = bool(interaction.permissions.manage_guild) if interaction.guild_id else False
         actor = self._actor(interaction.user, interaction.guild_id, admin=admin)
         place = Place(
@@ -279,6 +284,8 @@ class DiscordAdapter:
         self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
     ) -> None:
         outcome = "rejected" if any(m.kind == "error" for m in reply.messages) else "ok"
+        if self.metrics is not None:
+            self.metrics.events.labels("discord", kind, outcome).inc()
         log.info(
             "interaction",
             platform="discord",

@@ -32,6 +32,7 @@ from bot.core.commands import parse
 from bot.core.errors import UserError
 from bot.core.models import Place, Target
 from bot.core.replies import Message, Reply, Visibility, error
+from bot.metrics import Metrics
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.slack")
@@ -52,8 +53,10 @@ class SlackAdapter:
         api_url: str | None,
         session: aiohttp.ClientSession,
         admins: frozenset[str] = frozenset(),
+        metrics: Metrics | None = None,
     ) -> None:
         self.study = study
+        self.metrics = metrics
         self.socket_mode = app_token is not None
         self._app_token = app_token
         # slack_sdk formats a debug line for every call unless its logger has a level
@@ -126,8 +129,10 @@ class SlackAdapter:
         log.error("slack_listener_failed", error=repr(error), type=body.get("type"))
 
     async def _command(self, ack: Any, body: SlashCommand, respond: Any) -> None:
-        await ack()  # inside Slack's 3 seconds, before any work
         started = time.perf_counter()
+        await ack()  # inside Slack's 3 seconds, before any work
+        if self.metrics is not None:
+            self.metrics.ack_latency.labels("slack").observe(time.perf_counter() - started)
         team = body["team_id"]
         actor = await self.users.actor(team, body["user_id"], body.get("user_name"))
         channel = body["channel_id"]
@@ -241,6 +246,12 @@ class SlackAdapter:
         self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
     ) -> None:
         outcome = "rejected" if any(m.kind == "error" for m in reply.messages) else "ok"
+        if reply.data.get("duplicate"):
+            outcome = "duplicate"
+        if self.metrics is not None:
+            self.metrics.events.labels("slack", kind, outcome).inc()
+            if outcome == "duplicate":
+                self.metrics.duplicates.labels("slack").inc()
         log.info(
             "interaction",
             platform="slack",

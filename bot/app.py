@@ -29,9 +29,11 @@ from bot.metrics import Metrics
 from bot.ports.chat import Chats
 from bot.ports.clock import Clock, ScaledClock, SystemClock
 from bot.scheduler import Scheduler
-from bot.scheduler.jobs import jobs
+from bot.scheduler.jobs import backup_job, jobs
 from bot.services.base import Deps
 from bot.services.study import StudyBot
+from bot.store import backup
+from bot.store.engine import check_sqlite_path, sqlite_path
 from bot.store.sql import SqlStore
 
 log = structlog.get_logger("studybot.app")
@@ -63,6 +65,10 @@ async def build(
     settings.check_platforms()
     library = DeckLibrary.load(find_content_dir(settings.content_dir))
     async with contextlib.AsyncExitStack() as stack:
+        database = sqlite_path(settings.db_url)
+        if database is not None:
+            check_sqlite_path(settings.db_url)
+            stack.enter_context(backup.in_use(database))  # restore refuses while we run
         store = await SqlStore.open(settings.db_url)
         stack.push_async_callback(store.close)
         metrics = Metrics()
@@ -116,9 +122,12 @@ async def build(
             adapters.append(adapter)
             chats.add(adapter.chat)
         await seed_channels(study, settings)
-        scheduler = Scheduler(
-            jobs(study, settings.tick_seconds, metrics), speed=clock_speed, metrics=metrics
-        )
+        job_list = jobs(study, settings.tick_seconds, metrics)
+        if settings.backup_dir is not None and database is not None:
+            job_list.append(
+                backup_job(database, settings.backup_dir, settings.backup_keep, clock.now, metrics)
+            )
+        scheduler = Scheduler(job_list, speed=clock_speed, metrics=metrics)
         http = None
         if settings.serve_http() or routes:
 

@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--topic", help="topic for rows that have none")
     imp.add_argument("--out", type=Path, help="deck folder to write (default content/decks/ID)")
 
+    save = sub.add_parser("backup", help="copy the database safely, then check the copy")
+    save.add_argument("path", type=Path, help="a file, or a folder for a dated name")
+    _common(save)
+    load = sub.add_parser("restore", help="replace the database with a checked backup")
+    load.add_argument("path", type=Path, help="the backup file")
+    _common(load)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply database migrations")
@@ -67,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return content_import(args.csv, args.deck, args.topic, args.out)
         if args.command == "content":
             return content_check(args.path)
+        if args.command in ("backup", "restore"):
+            return _backup_or_restore(args)
         if args.command == "db":
             return asyncio.run(_db_upgrade(args))
         return _run(args)
@@ -112,6 +121,24 @@ def content_import(path: Path, deck: str, topic: str | None, out: Path | None) -
     written = import_csv(path, deck, target, topic)
     print(f"wrote {written}")
     return content_check(written)
+
+
+def _backup_or_restore(args: argparse.Namespace) -> int:
+    from bot.ports.clock import SystemClock
+    from bot.store import backup
+    from bot.store.engine import sqlite_path
+
+    settings = _settings(args)
+    database = sqlite_path(settings.db_url)
+    if database is None:
+        raise ConfigError("backup and restore work on an SQLite database file")
+    if args.command == "backup":
+        written = backup.backup(database, args.path, SystemClock().now())
+        print(f"backed up {database} to {written} (integrity_check ok)")
+    else:
+        backup.restore(args.path, database)
+        print(f"restored {database} from {args.path}")
+    return 0
 
 
 async def _db_upgrade(args: argparse.Namespace) -> int:

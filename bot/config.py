@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "pretty"] = "auto"
     tick_seconds: float = Field(30.0, gt=0, le=3600)
+    backup_dir: Path | None = None
+    """Nightly backups go here (unset: no backup job)."""
+    backup_keep: int = Field(7, ge=1, le=365)
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)
 
     _tz = field_validator("default_tz")(lambda v: _check(zone, v))
     _post_time = field_validator("post_time")(lambda v: _check(parse_time, v))

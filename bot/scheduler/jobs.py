@@ -6,14 +6,18 @@ thousand timers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import structlog
 
 from bot.metrics import Metrics
 from bot.services.study import StudyBot
+from bot.store import backup
 
 log = structlog.get_logger("studybot.jobs")
 
@@ -67,3 +71,29 @@ async def run_logged(job: Job) -> None:
         return
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     log.debug("job_done", job=job.name, duration_ms=duration_ms, result=str(result))
+
+
+def backup_job(
+    database: Path, folder: Path, keep: int, now: Callable[[], datetime], metrics: Metrics | None
+) -> Job:
+    """A backup when the newest is a day old, then retention (checked hourly)."""
+
+    async def run() -> object:
+        current = now()
+        if not await asyncio.to_thread(_backup_due, folder, current):
+            return None
+        made_path = await asyncio.to_thread(backup.backup, database, folder, current)
+        removed = await asyncio.to_thread(backup.prune, folder, keep)
+        log.info("backup_written", path=str(made_path), pruned=len(removed))
+        return made_path
+
+    return Job("backup", 3600.0, run)
+
+
+def _backup_due(folder: Path, now: datetime) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    latest = backup.newest(folder)
+    if latest is None:
+        return True
+    made = datetime.fromtimestamp(latest.stat().st_mtime, tz=UTC)
+    return now - made >= timedelta(hours=23)

@@ -50,6 +50,8 @@ class App:
     http: HttpServer | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     metrics: Metrics = field(default_factory=Metrics)
+    runner: asyncio.Task[int] | None = None
+    """The task of ``run(app)``, when someone keeps it (tests do)."""
 
 
 @contextlib.asynccontextmanager
@@ -115,7 +117,8 @@ async def build(
             )
             adapters.append(discord_adapter)
             chats.add(discord_adapter.chat)
-        if console if console is not None else not settings.platforms:
+        wanted = console if console is not None else settings.console
+        if wanted if wanted is not None else not settings.platforms:
             adapter = ConsoleAdapter(
                 study, stdin=stdin, printer=Printer(stdout) if stdout else None
             )
@@ -184,9 +187,12 @@ async def run(app: App) -> int:
                 group.create_task(_serve(adapter, stop))
             group.create_task(stop.wait())
     finally:
-        await app.scheduler.stop()
+        grace = app.settings.shutdown_grace_seconds
         if app.http is not None:
-            await app.http.stop()
+            await app.http.stop()  # first, take no new work
+        await app.scheduler.stop(grace)
+        if not await app.study.inflight.settle(grace):  # running handlers finish, bounded
+            log.warning("shutdown_cut_short", unfinished=app.study.inflight.count)
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
     http_port: int = Field(3000, ge=0, le=65535)
     http_enabled: bool | None = None
+    console: bool | None = None
+    """The console channel; default: on when no platform token is set."""
     """On when a platform runs; off for a console-only session unless set."""
     # platforms
     slack_bot_token: SecretStr | None = Field(

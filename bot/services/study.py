@@ -18,6 +18,7 @@ from bot.ports.store import Tx
 from bot.services.base import Deps, Service
 from bot.services.channels import Channels
 from bot.services.followups import Followups
+from bot.services.inflight import InFlight
 from bot.services.info import Info
 from bot.services.posting import Posting
 from bot.services.privacy import Privacy
@@ -39,6 +40,7 @@ class StudyBot(Service):
         self.info = Info(deps)
         self.streaks = Streaks(deps)
         self.privacy = Privacy(deps)
+        self.inflight = InFlight()
 
     async def command(self, actor: Actor, place: Place, command: Command) -> Reply:
         try:

@@ -107,7 +107,7 @@ async def running_app(
         **env,
     )
     async with application.build(settings, console=False, clock=clock) as built:
-        task = asyncio.create_task(application.run(built))
+        task = built.runner = asyncio.create_task(application.run(built))
         await eventually(lambda: built.http is not None and built.http.port)
         try:
             yield built

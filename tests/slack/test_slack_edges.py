@@ -235,3 +235,19 @@ async def eventually_async(fetch, accept, within: float = 5.0):  # type: ignore[
         if accept(value) or time.monotonic() > deadline:
             return value
         await asyncio.sleep(0.05)
+
+
+async def test_shutdown_lets_a_running_handler_finish(slack: SlackWorld) -> None:
+    slack.fake.latency = 0.5  # every Web API call is slow now
+    body_token = "slow"
+    from tests.slack.fake_slack import command_body
+
+    body = command_body("/study", "help", "U7", slack.fake.response_url(body_token))
+    response = await slack.send(body, "application/x-www-form-urlencoded")
+    assert response.status == 200  # acked before any work
+    await eventually(lambda: slack.app.study.inflight.count == 1)
+    slack.app.stop.set()  # SIGTERM while the handler is still talking to Slack
+    assert slack.app.runner is not None
+    await asyncio.wait_for(asyncio.shield(slack.app.runner), 10)
+    # run() returned only after the handler had answered.
+    assert [r for r in slack.fake.responses if r["token"] == body_token]

@@ -27,6 +27,7 @@ from bot.core.commands import parse_line
 from bot.core.errors import UserError
 from bot.core.models import Actor, Place, Target
 from bot.core.replies import Reply, Visibility
+from bot.services.inflight import tracked
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.console")
@@ -102,6 +103,7 @@ class ConsoleAdapter:
 
     # ---- one line -------------------------------------------------------------------------
 
+    @tracked
     async def handle(self, line: str) -> None:
         started = time.perf_counter()
         text = line.strip()

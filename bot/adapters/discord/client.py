@@ -24,6 +24,7 @@ from bot.core.commands import Command
 from bot.core.models import Actor, Place, Target
 from bot.core.replies import Message, Reply, Visibility
 from bot.metrics import Metrics
+from bot.services.inflight import tracked
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.discord")
@@ -50,6 +51,7 @@ class StudyClient(discord.Client):
         self.adapter.ready.set()
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))
 
+    @tracked
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
 
@@ -155,6 +157,7 @@ class DiscordAdapter:
             return Place("discord", str(channel.guild.id), str(channel.id))
         return None
 
+    @tracked
     async def command(self, interaction: discord.Interaction[Any], command: Command) -> None:
         started = time.perf_counter()
         public = command.sub in PUBLIC or (command.sub == "streak" and bool(command.args))
@@ -187,6 +190,7 @@ class DiscordAdapter:
             started,
         )
 
+    @tracked
     async def press(self, interaction: discord.Interaction[Any], action: str) -> None:
         started = time.perf_counter()
         await interaction.response.defer(ephemeral=interaction.guild_id is not None, thinking=True)
@@ -239,6 +243,7 @@ class DiscordAdapter:
             )
         self._log("answer", actor.user, place.channel, "message", reply, started)
 
+    @tracked
     async def on_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         content = payload.data.get("content")
         author = payload.data.get("author") or {}
@@ -248,11 +253,13 @@ class DiscordAdapter:
         if place is not None and place.thread is not None:
             await self.study.message_edited(place, str(payload.message_id), content)
 
+    @tracked
     async def on_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         place = await self._place_of(payload.channel_id, payload.guild_id)
         if place is not None and place.thread is not None:
             await self.study.message_deleted(place, str(payload.message_id))
 
+    @tracked
     async def on_reaction(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
         me = self.client.user
         if me is not None and payload.user_id == me.id:

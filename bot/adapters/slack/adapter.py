@@ -33,6 +33,7 @@ from bot.core.errors import UserError
 from bot.core.models import Place, Target
 from bot.core.replies import Message, Reply, Visibility, error
 from bot.metrics import Metrics
+from bot.services.inflight import tracked
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.slack")
@@ -128,6 +129,7 @@ class SlackAdapter:
     async def _error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack_listener_failed", error=repr(error), type=body.get("type"))
 
+    @tracked
     async def _command(self, ack: Any, body: SlashCommand, respond: Any) -> None:
         started = time.perf_counter()
         await ack()  # inside Slack's 3 seconds, before any work
@@ -159,6 +161,7 @@ class SlackAdapter:
                 replace_original=False,
             )
 
+    @tracked
     async def _message(self, body: dict[str, Any], event: MessageEvent) -> None:
         if event.get("bot_id") or event.get("channel_type") == "im":
             return  # other bots, and DMs (answers belong in channel threads)
@@ -199,6 +202,7 @@ class SlackAdapter:
             await self._ephemeral(target, user, reply)
         self._log("answer", user, channel, "message", reply, started)
 
+    @tracked
     async def _reaction(self, body: dict[str, Any], event: ReactionEvent) -> None:
         item = event["item"]
         if item.get("type") != "message":
@@ -223,6 +227,7 @@ class SlackAdapter:
             await self._ephemeral(Target("slack", team, item["channel"]), event["user"], reply)
         self._log("reaction", event["user"], item["channel"], event["type"], reply, started)
 
+    @tracked
     async def _action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         started = time.perf_counter()

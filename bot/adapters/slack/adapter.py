@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -80,9 +81,13 @@ class SlackAdapter:
             client=client,
             signing_secret=signing_secret or "socket-mode-does-not-sign",
             request_verification_enabled=not self.socket_mode,
-            process_before_response=False,
+            # Events are handled before Slack gets its 200: a crash mid-way means Slack
+            # redelivers, and the event-id claim makes that exactly once. Commands and
+            # buttons ack at once and do their work lazily (Slack waits 3 s at most).
+            process_before_response=True,
         )
         self._connected = False
+        self._tasks: set[asyncio.Future[None]] = set()
         self._register()
 
     def connected(self) -> bool:
@@ -118,23 +123,37 @@ class SlackAdapter:
     # ---- listeners ---------------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.command("/study")(self._command)
-        self.app.command("/quiz")(self._command)
+        self.app.command("/study")(self._ack_command)
+        self.app.command("/quiz")(self._ack_command)
         self.app.event("message")(self._message)
         self.app.event("reaction_added")(self._reaction)
         self.app.event("reaction_removed")(self._reaction)
-        self.app.action(ACTIONS)(self._action)
+        self.app.action(ACTIONS)(self._ack_action)
         self.app.error(self._error)
 
     async def _error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack_listener_failed", error=repr(error), type=body.get("type"))
 
-    @tracked
-    async def _command(self, ack: Any, body: SlashCommand, respond: Any) -> None:
+    async def _ack_command(self, ack: Any, body: SlashCommand, respond: Any) -> None:
         started = time.perf_counter()
         await ack()  # inside Slack's 3 seconds, before any work
         if self.metrics is not None:
             self.metrics.ack_latency.labels("slack").observe(time.perf_counter() - started)
+        self._later(self._command(body, respond))
+
+    async def _ack_action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        self._later(self._action(body, respond))
+
+    def _later(self, work: Awaitable[None]) -> None:
+        """Run work after the ack has gone out (kept referenced until it finishes)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @tracked
+    async def _command(self, body: SlashCommand, respond: Any) -> None:
+        started = time.perf_counter()
         team = body["team_id"]
         actor = await self.users.actor(team, body["user_id"], body.get("user_name"))
         channel = body["channel_id"]
@@ -228,8 +247,7 @@ class SlackAdapter:
         self._log("reaction", event["user"], item["channel"], event["type"], reply, started)
 
     @tracked
-    async def _action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
-        await ack()
+    async def _action(self, body: dict[str, Any], respond: Any) -> None:
         started = time.perf_counter()
         team = str((body.get("team") or {}).get("id", ""))
         user = str((body.get("user") or {}).get("id", ""))

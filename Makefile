@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest bench content-check clean
+.PHONY: run test bench faults content-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: $(STAMP_DEV)  ## lint, format check, mypy strict, the whole pytest suite
 bench: $(STAMP_DEV)  ## benchmarks (never part of make test; ARGS=--json for JSON lines)
 	$(BIN)/python bench/engine.py $(ARGS)
 	$(BIN)/python bench/fanout.py $(ARGS)
+
+faults: $(STAMP_DEV)  ## crash safety: 200 SIGKILLs at random moments, then the invariants
+	$(BIN)/python bench/faults.py --kills 200 $(ARGS)
 
 content-check: $(STAMP_RUN)
 	$(BIN)/studybot content check

@@ -12,6 +12,7 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TextIO
 
 import aiohttp
@@ -60,6 +61,7 @@ async def build(
     *,
     console: bool | None = None,
     clock_speed: float = 1.0,
+    clock_epoch: datetime | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     clock: Clock | None = None,
@@ -75,7 +77,9 @@ async def build(
         stack.push_async_callback(store.close)
         metrics = Metrics()
         store.on_write = metrics.store_write.observe
-        clock = clock or (ScaledClock(clock_speed) if clock_speed != 1.0 else SystemClock())
+        if clock is None:
+            scaled = clock_speed != 1.0 or clock_epoch is not None
+            clock = ScaledClock(clock_speed, clock_epoch) if scaled else SystemClock()
         chats = Chats()
         deps = Deps(
             store=store,

@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--clock-speed", type=float, default=1.0, metavar="N", help="run time N times faster"
     )
+    run.add_argument(
+        "--clock-epoch",
+        metavar="ISO",
+        help="with --clock-speed: the UTC instant fast time counts from (same across restarts)",
+    )
 
     content = sub.add_parser("content", help="work with deck content")
     content_sub = content.add_subparsers(dest="content_command", required=True)
@@ -159,9 +164,26 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError("--clock-speed must be a positive number")
     log.configure(settings.log_level, settings.log_format, stream=sys.stderr)
 
+    epoch = None
+    if args.clock_epoch:
+        from datetime import datetime
+
+        try:
+            epoch = datetime.fromisoformat(args.clock_epoch)
+        except ValueError:
+            raise ConfigError(
+                f"--clock-epoch: not an ISO date-time: {args.clock_epoch!r}"
+            ) from None
+        if epoch.tzinfo is None:
+            raise ConfigError(
+                "--clock-epoch needs a UTC offset, for example 2026-03-02T09:00+00:00"
+            )
+
     async def serve() -> int:
         console = True if args.console else None
-        async with app.build(settings, console=console, clock_speed=args.clock_speed) as built:
+        async with app.build(
+            settings, console=console, clock_speed=args.clock_speed, clock_epoch=epoch
+        ) as built:
             return await app.run(built)
 
     return asyncio.run(serve())

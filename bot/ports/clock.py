@@ -19,15 +19,23 @@ class SystemClock:
 
 
 class ScaledClock:
-    """Time that runs ``speed`` times faster than the wall clock (``--clock-speed``)."""
+    """Time that runs ``speed`` times faster than the wall clock (``--clock-speed``).
 
-    def __init__(self, speed: float, start: datetime | None = None) -> None:
+    With an ``epoch`` (``--clock-epoch``), bot time is ``epoch + (wall - epoch) * speed``,
+    the same in every process and across restarts; without one it starts at "now".
+    """
+
+    def __init__(self, speed: float, epoch: datetime | None = None) -> None:
         if speed <= 0:
             raise ValueError("clock speed must be positive")
         self.speed = speed
-        self._start = start or datetime.now(UTC)
+        self._epoch = epoch
+        self._start = datetime.now(UTC)
         self._origin = time.monotonic()
 
     def now(self) -> datetime:
+        if self._epoch is not None:
+            wall = datetime.now(UTC)
+            return self._epoch + (wall - self._epoch) * self.speed
         elapsed = (time.monotonic() - self._origin) * self.speed
         return self._start + timedelta(seconds=elapsed)

@@ -1,0 +1,480 @@
+"""Crash safety, proven: kill the bot with SIGKILL at random moments and check invariants.
+
+    python bench/faults.py [--kills 200] [--json] [--seed N]
+
+The bot runs as a subprocess in Slack HTTP mode against a local fake Slack Web API, in
+fast time (1 bot hour = 3 s), with channels from configuration posting daily. A driver
+plays Slack: it sends answers in the daily threads and grades on the reveals, signed
+like Slack and redelivered (same event_id, X-Slack-Retry-Num) whenever a delivery got
+no 200. A killer sends SIGKILL at random moments and restarts the bot on the same
+database each time. Afterwards:
+
+  duplicate_posts       daily posts that reached Slack more than once (by their key)
+  missed_posts          required local days due (past the grace window) with no post
+  invariant_violations  answers/grades not counted exactly once, duplicate follow-up
+                        DMs, stored streaks that differ from their replay, or a failed
+                        PRAGMA integrity_check
+
+All three must be 0. `make faults` runs 200 kills; `make test` runs 20.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.slack.fake_slack import FakeSlack, event_body, signed  # noqa: E402
+
+SECRET = "faults-signing-secret"
+SPEED = 2400.0  # one bot hour every 1.5 real seconds
+MEMBERS = [f"U{n}" for n in range(1, 6)]
+CHANNELS = [f"C{n}" for n in range(1, 5)]
+GRADES = ["x", "grimacing", "white_check_mark", "rocket"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Run:
+    folder: Path
+    api_url: str
+    epoch: datetime
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+
+    @property
+    def db(self) -> Path:
+        return self.folder / "faults.db"
+
+    def env(self) -> dict[str, str]:
+        start = self.epoch + timedelta(minutes=20)
+        channels = [
+            {
+                "platform": "slack",
+                "workspace": "T1",
+                "channel": channel,
+                "tz": "UTC",
+                "time": (start + timedelta(hours=3 * i)).strftime("%H:%M"),
+                "days": "daily",
+                "reveal": "+2h",
+            }
+            for i, channel in enumerate(CHANNELS)
+        ]
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("STUDYBOT_", "SLACK_", "DISCORD_"))
+        }
+        return {
+            **base,
+            "SLACK_BOT_TOKEN": "xoxb-faults",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "STUDYBOT_SLACK_API_URL": self.api_url,
+            "STUDYBOT_HTTP_HOST": "127.0.0.1",
+            "STUDYBOT_HTTP_PORT": str(self.port),
+            "STUDYBOT_CHANNELS": json.dumps(channels),
+            "STUDYBOT_TICK_SECONDS": "60",
+            "STUDYBOT_LOG_FORMAT": "json",
+            "STUDYBOT_LOG_LEVEL": "warning",
+            "STUDYBOT_CONTENT_DIR": str(ROOT / "tests" / "data" / "content"),
+            "STUDYBOT_WAKING_HOURS": "00:00-23:59",
+        }
+
+    def start(self) -> None:
+        log = (self.folder / "bot.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--db",
+                str(self.db),
+                "--clock-speed",
+                str(SPEED),
+                "--clock-epoch",
+                self.epoch.isoformat(),
+            ],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.folder,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+            self.restarts += 1
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def bot_now(self) -> datetime:
+        return self.epoch + (datetime.now(UTC) - self.epoch) * SPEED
+
+
+@dataclass
+class Driver:
+    fake: FakeSlack
+    run: Run
+    rng: random.Random
+    delivered_answers: set[tuple[str, str]] = field(default_factory=set)
+    delivered_grades: dict[tuple[str, str], str] = field(default_factory=dict)
+    pending: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    sent_answers: set[tuple[str, str]] = field(default_factory=set)
+    sent_grades: set[tuple[str, str]] = field(default_factory=set)
+    counter: int = 0
+
+    def _posts(self, prefix: str) -> list[tuple[str, dict[str, Any]]]:
+        found = []
+        for channel, messages in list(self.fake.messages.items()):
+            for message in messages:
+                key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
+                if key.startswith(prefix):
+                    found.append((channel, message))
+        return found
+
+    def next_event(self) -> tuple[str, dict[str, Any]] | None:
+        revealed = {m.get("thread_ts") for _, m in self._posts("studybot:reveal:")}
+        if self.rng.random() < 0.5:
+            options = [
+                (c, m, u)
+                for c, m in self._posts("studybot:post:")
+                for u in MEMBERS
+                if m["ts"] not in revealed and (m["ts"], u) not in self.sent_answers
+            ]
+            if options:
+                channel, post, user = self.rng.choice(options)
+                self.sent_answers.add((post["ts"], user))
+                self.counter += 1
+                return "answer", {
+                    "type": "message",
+                    "channel": channel,
+                    "user": user,
+                    "text": f"answer {self.counter}",
+                    "ts": f"{1800000000 + self.counter}.000001",
+                    "thread_ts": post["ts"],
+                }
+        options = [
+            (c, m, u)
+            for c, m in self._posts("studybot:reveal:")
+            for u in MEMBERS
+            if (m["ts"], u) not in self.sent_grades
+        ]
+        if not options:
+            return None
+        channel, reveal, user = self.rng.choice(options)
+        self.sent_grades.add((reveal["ts"], user))
+        return "grade", {
+            "type": "reaction_added",
+            "user": user,
+            "reaction": self.rng.choice(GRADES),
+            "item_user": "UBOT",
+            "item": {"type": "message", "channel": channel, "ts": reveal["ts"]},
+            "event_ts": "1.1",
+        }
+
+    async def deliver(
+        self, http: aiohttp.ClientSession, event_id: str, event: dict[str, Any], attempt: int
+    ) -> bool:
+        body = event_body(event, event_id)
+        headers = {"Content-Type": "application/json", **signed(SECRET, body)}
+        if attempt:
+            headers.update(
+                {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_error"}
+            )
+        try:
+            async with http.post(
+                f"http://127.0.0.1:{self.run.port}/slack/events",
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=3),
+            ) as response:
+                await response.read()
+                ok = response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            ok = False
+        if ok:
+            if event["type"] == "message":
+                self.delivered_answers.add((event["thread_ts"], event["user"]))
+            else:
+                self.delivered_grades[(event["item"]["ts"], event["user"])] = event["reaction"]
+        return ok
+
+    async def step(self, http: aiohttp.ClientSession) -> None:
+        still = []
+        for event_id, event, attempt in self.pending:  # Slack redelivers what got no 200
+            if not await self.deliver(http, event_id, event, attempt + 1):
+                still.append((event_id, event, attempt + 1))
+        self.pending = still
+        made = self.next_event()
+        if made is not None:
+            self.counter += 1
+            event_id = f"Ev{self.counter}"
+            if not await self.deliver(http, event_id, made[1], 0):
+                self.pending.append((event_id, made[1], 0))
+
+
+async def wait_healthy(run: Run, http: aiohttp.ClientSession, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            async with http.get(
+                f"http://127.0.0.1:{run.port}/healthz", timeout=aiohttp.ClientTimeout(total=1)
+            ) as r:
+                if r.status == 200:
+                    return
+        except (aiohttp.ClientError, TimeoutError):
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the bot did not become healthy; see bot.log")
+
+
+async def exercise(folder: Path, kills: int, seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    fake = FakeSlack()
+    await fake.start()
+    epoch = datetime.now(UTC).replace(microsecond=0)
+    run = Run(folder, fake.api_url, epoch)
+    driver = Driver(fake, run, rng)
+    started_bot = run.bot_now()
+    async with aiohttp.ClientSession() as http:
+        run.start()
+        await wait_healthy(run, http)
+        for _ in range(kills):
+            deadline = time.monotonic() + rng.uniform(0.3, 3.0)
+            while time.monotonic() < deadline:
+                await driver.step(http)
+                await asyncio.sleep(rng.uniform(0.01, 0.1))
+            run.kill()
+            run.start()
+            await wait_healthy(run, http)
+        for _ in range(60):  # a quiet stretch: retries land, due work catches up
+            await driver.step(http)
+            await asyncio.sleep(0.05)
+        while driver.pending:
+            await driver.step(http)
+        ended_bot = run.bot_now()
+        code = run.stop()
+    await fake.stop()
+    return await check(run, fake, driver, started_bot, ended_bot, code)
+
+
+async def check(
+    run: Run, fake: FakeSlack, driver: Driver, started: datetime, ended: datetime, code: int
+) -> dict[str, Any]:
+    violations: list[str] = []
+    keys = Counter(
+        ((m.get("metadata") or {}).get("event_payload") or {}).get("key")
+        for messages in fake.messages.values()
+        for m in messages
+    )
+    keys.pop(None, None)
+    duplicate_posts = sum(
+        n - 1 for k, n in keys.items() if str(k).startswith("studybot:post:") and n > 1
+    )
+    violations += [
+        f"reveal posted {n} times: {k}"
+        for k, n in keys.items()
+        if str(k).startswith("studybot:reveal:") and n > 1
+    ]
+    env = run.env()
+    grace = timedelta(hours=3)
+    missed = 0
+    with sqlite3.connect(run.db) as conn:  # due days count from when the channels existed
+        created = conn.execute("SELECT min(created_at) FROM channels").fetchone()[0]
+    started = max(started, datetime.fromisoformat(created).replace(tzinfo=UTC))
+    for channel in json.loads(env["STUDYBOT_CHANNELS"]):
+        hour, minute = map(int, channel["time"].split(":"))
+        day = started.date()
+        while day <= ended.date():
+            due = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+            if started < due < ended - grace:
+                ids = [
+                    k
+                    for k in keys
+                    if str(k).startswith("studybot:post:") and str(k).endswith(day.isoformat())
+                ]
+                channel_keys = [k for k in ids if _channel_of(run.db, str(k)) == channel["channel"]]
+                if not channel_keys:
+                    missed += 1
+            day += timedelta(days=1)
+    conn = sqlite3.connect(run.db)
+    try:
+        if conn.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+            violations.append("integrity_check failed")
+        answers = Counter(r[0] for r in conn.execute("SELECT message_ref FROM answers"))
+        stored = {
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT p.thread_ref, m.user_ref FROM answers a JOIN daily_posts p ON p.id = a.post_id "
+                "JOIN members m ON m.id = a.member_id"
+            )
+        }
+        if any(n > 1 for n in answers.values()):
+            violations.append("an answer message stored twice")
+        if stored != driver.delivered_answers:
+            violations.append(
+                f"answers: {len(driver.delivered_answers)} delivered, {len(stored)} stored"
+            )
+        grades = {
+            (r[0], r[1]): r[2]
+            for r in conn.execute(
+                "SELECT p.reveal_ref, m.user_ref, g.emoji FROM grades g JOIN daily_posts p ON p.id = g.post_id "
+                "JOIN members m ON m.id = g.member_id"
+            )
+        }
+        if grades != driver.delivered_grades:
+            violations.append(
+                f"grades: {len(driver.delivered_grades)} delivered, {len(grades)} stored"
+            )
+        activity = Counter(
+            (r[0], r[1], r[2]) for r in conn.execute("SELECT member_id, kind, ref FROM activity")
+        )
+        if any(n > 1 for n in activity.values()):
+            violations.append("an activity counted twice")
+    finally:
+        conn.close()
+    dms = Counter(
+        b["action_id"]
+        for channel, messages in fake.messages.items()
+        if channel.startswith("D")
+        for m in messages
+        for block in m.get("blocks", [])
+        if block.get("type") == "actions"
+        for b in block["elements"]
+        if b["action_id"].startswith("fu:show:")
+    )
+    violations += [f"follow-up DM sent {n} times: {a}" for a, n in dms.items() if n > 1]
+    violations += await _streaks(run.db, ended)
+    if code != 0:
+        violations.append(f"the final SIGTERM exited with {code}")
+    return {
+        "restarts": run.restarts,
+        "duplicate_posts": duplicate_posts,
+        "missed_posts": missed,
+        "invariant_violations": len(violations),
+        "violations": violations[:20],
+        "posts": sum(1 for k in keys if str(k).startswith("studybot:post:")),
+        "answers_delivered": len(driver.delivered_answers),
+        "grades_delivered": len(driver.delivered_grades),
+        "followup_dms": sum(dms.values()),
+        "bot_hours": round((ended - started).total_seconds() / 3600, 1),
+    }
+
+
+def _channel_of(db: Path, key: str) -> str | None:
+    channel_id = key.split(":")[2]
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute(
+            "SELECT channel_ref FROM channels WHERE id = ?", (int(channel_id),)
+        ).fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
+async def _streaks(db: Path, now: datetime) -> list[str]:
+    """Each stored streak, folded to the same day, equals the streak replayed from history."""
+    from bot.core.srs import Srs
+    from bot.core.streaks import advance
+    from bot.decks import DeckLibrary
+    from bot.ports.chat import Chats
+    from bot.services.base import Deps
+    from bot.services.policy import Policy, default_channel_settings
+    from bot.services.streaks import Streaks
+    from bot.store.sql import SqlStore
+    from tests.fakes import FakeClock
+
+    async def run() -> list[str]:
+        store = await SqlStore.open(f"sqlite+aiosqlite:///{db}")
+        try:
+            library = DeckLibrary.load(ROOT / "tests" / "data" / "content")
+            deps = Deps(
+                store,
+                Chats(),
+                FakeClock(now),
+                library,
+                Srs(),
+                Policy(defaults=default_channel_settings()),
+            )
+            streaks = Streaks(deps)
+
+            def unit(tx: Any) -> list[str]:
+                problems = []
+                for channel_ref in CHANNELS:
+                    channel = tx.channels.find("slack", "T1", channel_ref)
+                    if channel is None:
+                        continue
+                    for membership in tx.members.memberships(channel_id=channel.id):
+                        replayed = streaks.recomputed(tx, channel, membership)
+                        history = streaks.history(tx, channel, membership)
+                        through = replayed.evaluated_through
+                        stored = (
+                            advance(membership.streak, history, through)
+                            if through
+                            else membership.streak
+                        )
+                        if stored.current != replayed.current or stored.best != replayed.best:
+                            problems.append(
+                                f"streak of {membership.member.user_ref} in {channel_ref}: {stored} != {replayed}"
+                            )
+                return problems
+
+            return await store.read(unit)
+        finally:
+            await store.close()
+
+    return await run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        result = asyncio.run(exercise(Path(folder), args.kills, args.seed))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>22}: {value}")
+    bad = result["duplicate_posts"] or result["missed_posts"] or result["invariant_violations"]
+    raise SystemExit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

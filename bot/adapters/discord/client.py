@@ -51,7 +51,6 @@ class StudyClient(discord.Client):
         self.adapter.ready.set()
         log.info("discord_ready", user=str(self.user), guilds=len(self.guilds))
 
-    @tracked
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
 
@@ -217,6 +216,7 @@ class DiscordAdapter:
                 kwargs["files"] = files
             await interaction.followup.send(**kwargs)
 
+    @tracked
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or not isinstance(message.channel, discord.Thread):
             return

@@ -20,6 +20,7 @@ from typing import TextIO
 
 import structlog
 
+from bot.adapters.base import record_interaction
 from bot.adapters.console.chat import ConsoleChat
 from bot.adapters.console.render import CHANNEL, Printer
 from bot.core import emoji
@@ -120,14 +121,15 @@ class ConsoleAdapter:
             log.exception("console_line_failed")
             self.printer.write("  (error) Something went wrong; the log has the details.")
             outcome = "error"
-        log.info(
-            "interaction",
-            platform="console",
-            channel=CHANNEL_REF,
+        record_interaction(
+            "console",
+            kind="line",
             member=self.member,
+            channel=CHANNEL_REF,
             action=action,
             outcome=outcome,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            started=started,
+            metrics=None,
         )
 
     async def _dispatch(self, text: str) -> str:

@@ -16,6 +16,7 @@ import discord
 import structlog
 from discord import app_commands
 
+from bot.adapters.base import outcome_of, record_interaction
 from bot.adapters.discord import commands, render
 from bot.adapters.discord.buttons import ActionButton, view_for
 from bot.adapters.discord.chat import DiscordChat
@@ -290,16 +291,13 @@ class DiscordAdapter:
     def _log(
         self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
     ) -> None:
-        outcome = "rejected" if any(m.kind == "error" for m in reply.messages) else "ok"
-        if self.metrics is not None:
-            self.metrics.events.labels("discord", kind, outcome).inc()
-        log.info(
-            "interaction",
-            platform="discord",
-            channel=channel,
-            member=user,
+        record_interaction(
+            "discord",
             kind=kind,
+            member=user,
+            channel=channel,
             action=action,
-            outcome=outcome,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            outcome=outcome_of(reply),
+            started=started,
+            metrics=self.metrics,
         )

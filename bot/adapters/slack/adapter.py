@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.base import outcome_of, record_interaction
 from bot.adapters.slack import render
 from bot.adapters.slack.chat import SlackChat
 from bot.adapters.slack.payloads import MessageEvent, ReactionEvent, SlashCommand
@@ -268,22 +269,15 @@ class SlackAdapter:
     def _log(
         self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
     ) -> None:
-        outcome = "rejected" if any(m.kind == "error" for m in reply.messages) else "ok"
-        if reply.data.get("duplicate"):
-            outcome = "duplicate"
-        if self.metrics is not None:
-            self.metrics.events.labels("slack", kind, outcome).inc()
-            if outcome == "duplicate":
-                self.metrics.duplicates.labels("slack").inc()
-        log.info(
-            "interaction",
-            platform="slack",
-            channel=channel,
-            member=user,
+        record_interaction(
+            "slack",
             kind=kind,
+            member=user,
+            channel=channel,
             action=action,
-            outcome=outcome,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            outcome=outcome_of(reply),
+            started=started,
+            metrics=self.metrics,
         )
 
 

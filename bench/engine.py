@@ -384,7 +384,7 @@ async def big_queries(tmp: Path, card_rows: int, point_rows: int) -> tuple[float
         async def leaderboard() -> None:
             row = await store.read(lambda tx: tx.channels.get(channel))
             assert row is not None
-            message = await study.posting.weekly_message(row, date(2025, 6, 2), title="bench")
+            message = await study.leaderboards.weekly_message(row, date(2025, 6, 2), title="bench")
             assert "1." in message.plain_text()
 
         return await timed(due), await timed(leaderboard, repeat=5)

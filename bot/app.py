@@ -181,10 +181,10 @@ async def run(app: App) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     log.info("starting", adapters=[a.name for a in app.adapters], db=_safe_url(app.settings.db_url))
-    if app.http is not None:
-        await app.http.start()
-    await app.scheduler.run_all_now()  # catch up what is due after downtime
     app.scheduler.start()
+    await app.scheduler.run_all_now()  # catch up what is due after downtime
+    if app.http is not None:
+        await app.http.start()  # healthy from the first request on
     try:
         async with asyncio.TaskGroup() as group:
             for adapter in app.adapters:

@@ -35,7 +35,7 @@ def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[J
         fixed = await study.posting.reconcile()
         report = await study.posting.post_due()
         revealed = await study.posting.reveal_due()
-        boards = await study.posting.leaderboards_due()
+        boards = await study.leaderboards.post_due()
         if metrics is not None:
             for outcome, count in (
                 ("sent", report.posted),

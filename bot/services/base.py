@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import structlog
+
 from bot.core.errors import NotAllowed
 from bot.core.models import Actor, Place
 from bot.core.points import Kind, award
@@ -16,6 +18,8 @@ from bot.ports.decks import DeckSource
 from bot.ports.records import ChannelRow, MemberRow
 from bot.ports.store import Store, Tx
 from bot.services.policy import Policy
+
+log = structlog.get_logger("studybot.services")
 
 # Study actions that keep a streak day (DESIGN.md); points-only rows do not.
 KEEPS_DAY = frozenset({"answer", "grade", "followup", "quiz_done"})
@@ -52,6 +56,11 @@ class Service:
         self, member: MemberRow, now: datetime, channel: ChannelRow | None = None
     ) -> date:
         return local_date(now, zone(self.member_tz(member, channel)))
+
+    async def pause_channel(self, channel: ChannelRow, reason: str) -> None:
+        """The platform says the channel cannot be reached: pause it, with the reason."""
+        log.warning("channel_paused", channel=channel.id, reason=reason)
+        await self.store.write(lambda tx: tx.channels.set_paused(channel.id, True, reason))
 
     def member(self, tx: Tx, actor: Actor, now: datetime) -> MemberRow:
         return tx.members.ensure(

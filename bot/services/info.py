@@ -13,7 +13,7 @@ from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
 from bot.services.base import Service
-from bot.services.posting import Posting
+from bot.services.leaderboards import Leaderboards
 from bot.services.streaks import Streaks
 
 
@@ -92,7 +92,7 @@ class Info(Service):
     async def leaderboard(self, place: Place) -> Reply:
         channel = await self.store.read(lambda tx: self._channel(tx, place))
         today = local_date(self.now(), zone(channel.settings.tz))
-        message = await Posting(self.deps).weekly_message(
+        message = await Leaderboards(self.deps).weekly_message(
             channel, week_start(today), title="This week so far"
         )
         return private(message)

@@ -17,16 +17,12 @@ from functools import partial
 import structlog
 
 from bot.core.errors import ChatError, InvalidInput, NotFound, TargetUnavailable
-from bot.core.leaderboard import Entry, rank
 from bot.core.models import Card
-from bot.core.replies import Message
 from bot.core.rotation import pick_next
 from bot.core.schedule import (
     local_date,
-    next_leaderboard_at,
     next_post_at,
     reveal_due,
-    week_start,
     zone,
 )
 from bot.ports.chat import Chat, Posted
@@ -154,50 +150,6 @@ class Posting(Service):
             done += int(await self._reveal(post))
         return done
 
-    async def leaderboards_due(self) -> int:
-        now = self.now()
-        due = await self.store.read(lambda tx: tx.channels.due_leaderboards(now))
-        sent = 0
-        for channel in due:
-            sent += int(await self._leaderboard(channel, now))
-        return sent
-
-    async def _leaderboard(self, channel: ChannelRow, now: datetime) -> bool:
-        """Claim (channel, last week) once, then post last week's table."""
-        assert channel.next_leaderboard_at is not None
-        when = channel.next_leaderboard_at
-        week = week_start(local_date(when, zone(channel.settings.tz))) - timedelta(days=7)
-        late = now - when > self.policy.grace
-
-        def claim(tx: Tx) -> str | None:
-            fresh = tx.channels.get(channel.id)
-            if fresh is None or fresh.next_leaderboard_at != when:
-                return None
-            status = "missed" if late or fresh.paused else "intent"
-            claimed = tx.leaderboards.claim(channel.id, week, now, status)
-            tx.channels.set_next(
-                channel.id, leaderboard_at=next_leaderboard_at(fresh.settings, now)
-            )
-            return status if claimed else None
-
-        if await self.store.write(claim) != "intent":
-            return False
-        message = await self.weekly_message(channel, week, title="Last week's leaderboard")
-        chat = self.deps.chats.get(channel.platform)
-        if chat is None:
-            return False
-        try:
-            posted = await chat.post(channel.target(), message)
-        except TargetUnavailable as exc:
-            await self._pause(channel, exc.reason)
-            return False
-        except ChatError:
-            log.warning("leaderboard_failed", channel=channel.id)
-            return False
-        ref = posted.message_ref
-        await self.store.write(lambda tx: tx.leaderboards.record(channel.id, week, ref, now))
-        return True
-
     # ---- admin actions ----------------------------------------------------------------
 
     async def post_now(self, channel: ChannelRow) -> PostRow:
@@ -313,7 +265,7 @@ class Posting(Service):
             posted = await chat.post(channel.target(), message, key=post_key(post), thread=True)
         except TargetUnavailable as exc:
             await self.store.write(partial(_set_status, post.id, "missed"))
-            await self._pause(channel, exc.reason)
+            await self.pause_channel(channel, exc.reason)
             return False
         except ChatError as exc:
             log.warning("post_failed", channel=channel.id, error=str(exc))
@@ -359,7 +311,7 @@ class Posting(Service):
             try:
                 found = await chat.post(target, message, key=reveal_key(post))
             except TargetUnavailable as exc:
-                await self._pause(channel, exc.reason)
+                await self.pause_channel(channel, exc.reason)
                 return False
             except ChatError:
                 await self.store.write(lambda tx: tx.posts.release_reveal(post.id))
@@ -367,32 +319,6 @@ class Posting(Service):
         ref = found.message_ref
         await self.store.write(lambda tx: tx.posts.record_reveal(post.id, ref, now))
         return True
-
-    async def _pause(self, channel: ChannelRow, reason: str) -> None:
-        log.warning("channel_paused", channel=channel.id, reason=reason)
-        await self.store.write(lambda tx: tx.channels.set_paused(channel.id, True, reason))
-
-    async def weekly_message(self, channel: ChannelRow, week: date, *, title: str) -> Message:
-        """Points and on-time reviews of ``week`` (pre-aggregated), and current streaks.
-
-        Streaks are the stored values, which the roll-over job keeps current. Each table
-        comes ranked from the database, cut after its last place with ties kept.
-        """
-
-        def load(tx: Tx) -> tuple[list[tuple[str, int]], ...]:
-            return (
-                tx.activity.week_top(channel.id, week, 10),
-                tx.members.top_streaks(channel.id, 5),
-                tx.activity.week_top(channel.id, week, 3, on_time=True),
-            )
-
-        points, streaks, on_time = await self.store.read(load)
-        return messages.leaderboard(
-            title,
-            rank((Entry(n, v) for n, v in points), limit=10),
-            rank((Entry(n, v) for n, v in streaks), limit=5),
-            rank((Entry(n, v) for n, v in on_time), limit=3),
-        )
 
 
 def _set_status(post_id: int, status: str, tx: Tx) -> None:

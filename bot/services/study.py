@@ -20,6 +20,7 @@ from bot.services.channels import Channels
 from bot.services.followups import Followups
 from bot.services.inflight import InFlight
 from bot.services.info import Info
+from bot.services.leaderboards import Leaderboards
 from bot.services.posting import Posting
 from bot.services.privacy import Privacy
 from bot.services.quiz import Quiz
@@ -34,6 +35,7 @@ class StudyBot(Service):
         super().__init__(deps)
         self.channels = Channels(deps)
         self.posting = Posting(deps)
+        self.leaderboards = Leaderboards(deps)
         self.threads = Threads(deps)
         self.followups = Followups(deps)
         self.quiz = Quiz(deps)

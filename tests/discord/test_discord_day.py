@@ -151,7 +151,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
 
     # The weekly leaderboard.
     world.clock.set(world.clock.now().replace(hour=8, minute=5) + timedelta(days=6))
-    assert await world.app.study.posting.leaderboards_due() == 1
+    assert await world.app.study.leaderboards.post_due() == 1
     board = fake.messages[CHANNEL][-1]
     assert "Last week" in embed_text(board)
     assert "bob" in embed_text(board)

@@ -131,7 +131,7 @@ def test_the_entry_point_starts_with_the_image_environment(tmp_path: Path) -> No
             time.sleep(0.1)
         assert port, (tmp_path / "out.log").read_text()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-            assert response.status == 200
+            assert response.status == 200  # healthy from the first request on
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
             assert response.status == 200
         assert (tmp_path / "studybot.db").exists()

@@ -240,10 +240,10 @@ async def test_two_members_timeline_and_leaderboard(
     assert "1. Alice: 15 pts" in board
     assert "2. Bob: 10 pts" in board
     clock.advance(days=7)
-    await study.posting.leaderboards_due()
+    await study.leaderboards.post_due()
     (weekly,) = chat.posts("leaderboard")
     assert "Alice: 15 pts" in weekly.message.plain_text()
     clock.advance(minutes=5)
-    await study.posting.leaderboards_due()
+    await study.leaderboards.post_due()
     assert len(chat.posts("leaderboard")) == 1
     assert timedelta(days=7)  # the week rolled

@@ -140,7 +140,7 @@ async def test_a_whole_day(slack: SlackWorld) -> None:
 
     # The weekly leaderboard on Monday 09:00.
     slack.clock.set(slack.clock.now().replace(hour=8, minute=5) + timedelta(days=6))
-    assert await slack.app.study.posting.leaderboards_due() == 1
+    assert await slack.app.study.leaderboards.post_due() == 1
     board = fake.posts("C1")[-1]
     assert "Last week" in board["text"]
     assert "member-u2" in board["text"]

@@ -1,0 +1,87 @@
+"""Weekly leaderboards: posted once per channel and week, and shown on demand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import structlog
+
+from bot.core.errors import ChatError, TargetUnavailable
+from bot.core.leaderboard import Entry, rank
+from bot.core.replies import Message
+from bot.core.schedule import local_date, next_leaderboard_at, week_start, zone
+from bot.ports.records import ChannelRow
+from bot.ports.store import Tx
+from bot.services import messages
+from bot.services.base import Service
+
+log = structlog.get_logger("studybot.leaderboards")
+
+
+class Leaderboards(Service):
+    async def post_due(self) -> int:
+        """Post last week's table in every channel whose leaderboard time has come."""
+        now = self.now()
+        due = await self.store.read(lambda tx: tx.channels.due_leaderboards(now))
+        sent = 0
+        for channel in due:
+            sent += int(await self._post(channel, now))
+        return sent
+
+    async def _post(self, channel: ChannelRow, now: datetime) -> bool:
+        """Claim (channel, last week) once, then post last week's table."""
+        assert channel.next_leaderboard_at is not None
+        when = channel.next_leaderboard_at
+        week = week_start(local_date(when, zone(channel.settings.tz))) - timedelta(days=7)
+        late = now - when > self.policy.grace
+
+        def claim(tx: Tx) -> str | None:
+            fresh = tx.channels.get(channel.id)
+            if fresh is None or fresh.next_leaderboard_at != when:
+                return None
+            status = "missed" if late or fresh.paused else "intent"
+            claimed = tx.leaderboards.claim(channel.id, week, now, status)
+            tx.channels.set_next(
+                channel.id, leaderboard_at=next_leaderboard_at(fresh.settings, now)
+            )
+            return status if claimed else None
+
+        if await self.store.write(claim) != "intent":
+            return False
+        message = await self.weekly_message(channel, week, title="Last week's leaderboard")
+        chat = self.deps.chats.get(channel.platform)
+        if chat is None:
+            return False
+        try:
+            posted = await chat.post(channel.target(), message)
+        except TargetUnavailable as exc:
+            await self.pause_channel(channel, exc.reason)
+            return False
+        except ChatError:
+            log.warning("leaderboard_failed", channel=channel.id)
+            return False
+        ref = posted.message_ref
+        await self.store.write(lambda tx: tx.leaderboards.record(channel.id, week, ref, now))
+        return True
+
+    async def weekly_message(self, channel: ChannelRow, week: date, *, title: str) -> Message:
+        """Points and on-time reviews of ``week`` (pre-aggregated), and current streaks.
+
+        Streaks are the stored values, which the roll-over job keeps current. Each table
+        comes ranked from the database, cut after its last place with ties kept.
+        """
+
+        def load(tx: Tx) -> tuple[list[tuple[str, int]], ...]:
+            return (
+                tx.activity.week_top(channel.id, week, 10),
+                tx.members.top_streaks(channel.id, 5),
+                tx.activity.week_top(channel.id, week, 3, on_time=True),
+            )
+
+        points, streaks, on_time = await self.store.read(load)
+        return messages.leaderboard(
+            title,
+            rank((Entry(n, v) for n, v in points), limit=10),
+            rank((Entry(n, v) for n, v in streaks), limit=5),
+            rank((Entry(n, v) for n, v in on_time), limit=3),
+        )

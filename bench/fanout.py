@@ -7,6 +7,10 @@ Figures (targets in brackets):
                   the fake answering each call after 50 ms
   ideal_s         channels x latency / concurrency
   fanout_ratio    fanout_s / ideal_s                                   [<= 1.25]
+  client_ceiling_per_s
+                  the same posts against a fake that answers at once: what the client
+                  can do on this machine's CPU, whatever the latency
+  needed_per_s    channels / ideal_s, the rate the ideal asks for
   ack_p50_ms      slash-command ack latency at 50 commands/s through the real Bolt app
   ack_p99_ms                                                           [< 100]
 
@@ -142,16 +146,24 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     args = parser.parse_args()
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve_fake, args=(ports, LATENCY), daemon=True)
-    server.start()
+    servers = [
+        multiprocessing.Process(target=_serve_fake, args=(ports, latency), daemon=True)
+        for latency in (LATENCY, 0.0)
+    ]
     try:
-        api_url = f"http://127.0.0.1:{ports.get(timeout=30)}/api/"
+        urls = []
+        for server in servers:  # one at a time, so each port belongs to its fake
+            server.start()
+            urls.append(f"http://127.0.0.1:{ports.get(timeout=30)}/api/")
+        api_url, instant_url = urls
         fanout_s = await fanout(api_url, args.channels, args.concurrency)
+        instant_s = await fanout(instant_url, args.channels, args.concurrency)
         with tempfile.TemporaryDirectory() as folder:
             latencies = await acks(Path(folder), api_url, rate=50.0, seconds=10.0)
     finally:
-        server.terminate()
-        server.join()
+        for server in servers:
+            server.terminate()
+            server.join()
     ideal = args.channels * LATENCY / args.concurrency
     result = {
         "channels": args.channels,
@@ -160,6 +172,8 @@ async def main() -> None:
         "fanout_s": round(fanout_s, 2),
         "ideal_s": round(ideal, 2),
         "fanout_ratio": round(fanout_s / ideal, 3),
+        "client_ceiling_per_s": round(args.channels / instant_s),
+        "needed_per_s": round(args.channels / ideal),
         "ack_p50_ms": round(statistics.median(latencies), 2),
         "ack_p99_ms": round(statistics.quantiles(latencies, n=100)[98], 2),
         "commands": len(latencies),

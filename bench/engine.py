@@ -35,6 +35,7 @@ import aiosqlite
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.app import settle_heap  # noqa: E402
 from bot.core.models import Actor, Place  # noqa: E402
 from bot.core.srs import Srs  # noqa: E402
 from bot.decks import DeckLibrary, find_content_dir  # noqa: E402
@@ -175,6 +176,7 @@ async def service_throughput(tmp: Path, count: int) -> tuple[float, World, SqlSt
     warm = world.events(200, seed=3)
     for event in warm:  # members and connections exist before timing starts
         await world.handle(*event)
+    settle_heap()  # as `studybot run` does once it has started
     events = world.events(count)
     started = time.perf_counter()
     for event in events:
@@ -376,7 +378,8 @@ async def big_queries(tmp: Path, card_rows: int, point_rows: int) -> tuple[float
             rows = await store.read(lambda tx: tx.reviews.due(now, limit=1000))
             assert len(rows) == 1000
 
-        _, library_study, _, _ = await build(tmp / "unused.db")
+        unused_store, library_study, _, _ = await build(tmp / "unused.db")
+        await unused_store.close()  # only its deck library is needed; open threads block exit
         study = StudyBot(
             Deps(store, Chats(), FakeClock(START), library_study.decks, Srs(fuzz=False), Policy())
         )

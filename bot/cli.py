@@ -184,6 +184,7 @@ def _run(args: argparse.Namespace) -> int:
         async with app.build(
             settings, console=console, clock_speed=args.clock_speed, clock_epoch=epoch
         ) as built:
+            app.settle_heap()
             return await app.run(built)
 
     return asyncio.run(serve())

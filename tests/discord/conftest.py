@@ -129,7 +129,8 @@ async def discord_app(
 
 
 @pytest.fixture
-async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordWorld]:
+async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    """A started fake Discord with discord.py pointed at it (tests only)."""
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     fake = FakeDiscord()
@@ -138,9 +139,14 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     monkeypatch.setattr(
         discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
     )
-    clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
     try:
-        async with discord_app(tmp_path, fake, clock) as built:
-            yield DiscordWorld(fake, built, clock)
+        yield fake
     finally:
         await fake.stop()
+
+
+@pytest.fixture
+async def world(tmp_path: Path, fake_discord: FakeDiscord) -> AsyncIterator[DiscordWorld]:
+    clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    async with discord_app(tmp_path, fake_discord, clock) as built:
+        yield DiscordWorld(fake_discord, built, clock)

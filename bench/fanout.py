@@ -36,7 +36,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.adapters.slack.chat import SlackChat  # noqa: E402
+from bot.adapters.slack.chat import DEFAULT_CONCURRENCY, SlackChat  # noqa: E402
 from bot.core.models import Target  # noqa: E402
 from bot.decks import DeckLibrary, find_content_dir  # noqa: E402
 from bot.services import messages  # noqa: E402
@@ -44,7 +44,7 @@ from bot.services.policy import Policy  # noqa: E402
 from tests.slack.fake_slack import FakeSlack, command_body, signed  # noqa: E402
 
 LATENCY = 0.05
-CONCURRENCY = 100
+CONCURRENCY = DEFAULT_CONCURRENCY  # the adapter's own bound
 
 
 def _serve_fake(port_queue: multiprocessing.Queue[int], latency: float) -> None:

@@ -96,7 +96,8 @@ async def build(
         if settings.slack_bot_token is not None:
             from bot.adapters.slack.adapter import SlackAdapter
 
-            session = await stack.enter_async_context(aiohttp.ClientSession())
+            connector = aiohttp.TCPConnector(limit=settings.slack_concurrency)
+            session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
             slack = SlackAdapter(
                 study,
                 bot_token=settings.slack_bot_token.get_secret_value(),
@@ -106,6 +107,7 @@ async def build(
                 session=session,
                 admins=frozenset(settings.admins),
                 metrics=metrics,
+                concurrency=settings.slack_concurrency,
             )
             adapters.append(slack)
             chats.add(slack.chat)

@@ -147,6 +147,8 @@ class Settings(BaseSettings):
     """Nightly backups go here (unset: no backup job)."""
     backup_keep: int = Field(7, ge=1, le=365)
     shutdown_grace_seconds: float = Field(10.0, ge=0, le=300)
+    slack_concurrency: int = Field(50, ge=1, le=500)
+    """Slack Web API calls in flight at once (a fan-out's bound; see bench/fanout.py)."""
 
     _tz = field_validator("default_tz")(lambda v: _check(zone, v))
     _post_time = field_validator("post_time")(lambda v: _check(parse_time, v))

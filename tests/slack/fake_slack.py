@@ -28,6 +28,7 @@ TEAM = "T1"
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -46,6 +47,8 @@ class FakeSlack:
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     port: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -105,8 +108,13 @@ class FakeSlack:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(Call(method, params))
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+        finally:
+            self.in_flight -= 1
         if self.rate_limited.get(method, 0) > 0:
             self.rate_limited[method] -= 1
             return web.json_response(

@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import outcome_of, record_interaction
 from bot.adapters.slack import render
-from bot.adapters.slack.chat import SlackChat
+from bot.adapters.slack.chat import DEFAULT_CONCURRENCY, SlackChat
 from bot.adapters.slack.payloads import MessageEvent, ReactionEvent, SlashCommand
 from bot.adapters.slack.users import Users
 from bot.core.commands import parse
@@ -57,6 +57,7 @@ class SlackAdapter:
         session: aiohttp.ClientSession,
         admins: frozenset[str] = frozenset(),
         metrics: Metrics | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.study = study
         self.metrics = metrics
@@ -76,7 +77,7 @@ class SlackAdapter:
                 AsyncConnectionErrorRetryHandler(max_retry_count=3),
             ],
         )
-        self.chat = SlackChat(client)
+        self.chat = SlackChat(client, concurrency=concurrency)
         self.users = Users(self.chat, admins)
         self.app = AsyncApp(
             client=client,

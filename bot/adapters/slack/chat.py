@@ -38,6 +38,9 @@ AUTH = frozenset(
     }
 )
 METADATA_TYPE = "studybot_post"
+DEFAULT_CONCURRENCY = 50
+"""Calls in flight at once. On a 2-core host, 100 made the client CPU-bound during a
+10,000-channel fan-out (and delayed acks); 50 keeps it near the ideal (README, Benchmarks)."""
 JSON_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "reactions.add"})
 
 
@@ -61,7 +64,11 @@ class SlackChat:
     platform = "slack"
 
     def __init__(
-        self, client: AsyncWebClient, *, concurrency: int = 100, per_channel_interval: float = 1.0
+        self,
+        client: AsyncWebClient,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        per_channel_interval: float = 1.0,
     ) -> None:
         self.client = client
         self._limit = asyncio.Semaphore(concurrency)

@@ -28,6 +28,27 @@ class Adapter(Protocol):
     def connected(self) -> bool: ...
 
 
+class LogsInteractions:
+    """For platform adapters: one log line and its metrics per handled interaction."""
+
+    name: str
+    metrics: Metrics | None
+
+    def _log(
+        self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
+    ) -> None:
+        record_interaction(
+            self.name,
+            kind=kind,
+            member=user,
+            channel=channel,
+            action=action,
+            outcome=outcome_of(reply),
+            started=started,
+            metrics=self.metrics,
+        )
+
+
 def outcome_of(reply: Reply) -> str:
     """How an interaction ended, for the log line and the metrics."""
     if reply.data.get("duplicate"):

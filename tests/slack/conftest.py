@@ -32,6 +32,19 @@ async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
         await asyncio.sleep(0.02)
 
 
+def button(replies: list[dict[str, Any]], label: str | None = None) -> str:
+    """The action id of the first button (or the one labelled ``label``) of the last reply."""
+    return str(
+        next(
+            e["action_id"]
+            for b in replies[-1]["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if label is None or e["text"]["text"] == label
+        )
+    )
+
+
 @dataclass
 class SlackWorld:
     fake: FakeSlack

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.dbtools import sync_tx
-from tests.slack.conftest import SlackWorld, eventually
+from tests.slack.conftest import SlackWorld, button, eventually
 from tests.slack.fake_slack import BOT_USER
 
 
@@ -111,31 +111,14 @@ async def test_a_whole_day(slack: SlackWorld) -> None:
     dm = fake.posts("DU1")[-1]
     show = dm["blocks"][-1]["elements"][0]["action_id"]
     shown = await slack.press(show, "U1", "DU1")
-    grade_button = next(
-        e["action_id"]
-        for b in shown[-1]["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["text"]["text"] == "Good"
-    )
-    graded = await slack.press(grade_button, "U1", "DU1")
+    graded = await slack.press(button(shown, "Good"), "U1", "DU1")
     assert "Graded Good" in texts(graded)
 
     # A quiz, ephemeral, through its buttons.
     quiz = await slack.command("alpha 1", user="U2", command="/quiz", count=2)
     assert all(r["response_type"] == "ephemeral" for r in quiz)
-    show_quiz = next(
-        e["action_id"] for b in quiz[-1]["blocks"] if b["type"] == "actions" for e in b["elements"]
-    )
-    answer_card = await slack.press(show_quiz, "U2", "C1")
-    easy = next(
-        e["action_id"]
-        for b in answer_card[-1]["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["text"]["text"] == "Easy"
-    )
-    summary = await slack.press(easy, "U2", "C1")
+    answer_card = await slack.press(button(quiz), "U2", "C1")
+    summary = await slack.press(button(answer_card, "Easy"), "U2", "C1")
     assert "recalled 1 of 1" in texts(summary)
 
     # The weekly leaderboard on Monday 09:00.

@@ -12,20 +12,9 @@ import pytest
 from bot import app as application
 from tests.dbtools import sync_tx
 from tests.fakes import FakeClock
-from tests.slack.conftest import SlackWorld, running_app
+from tests.slack.conftest import SlackWorld, button, running_app
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_slack_day import texts
-
-
-def button(replies: list[dict[str, Any]], label: str | None = None) -> str:
-    """The action id of the first button (or the one labelled ``label``) of the last reply."""
-    return next(
-        e["action_id"]
-        for b in replies[-1]["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if label is None or e["text"]["text"] == label
-    )
 
 
 def world(fake: FakeSlack, app: application.App, clock: FakeClock, http: Any) -> SlackWorld:

@@ -16,7 +16,7 @@ import discord
 import structlog
 from discord import app_commands
 
-from bot.adapters.base import outcome_of, record_interaction
+from bot.adapters.base import LogsInteractions
 from bot.adapters.discord import commands, render
 from bot.adapters.discord.buttons import ActionButton, view_for
 from bot.adapters.discord.chat import DiscordChat
@@ -68,7 +68,7 @@ class StudyClient(discord.Client):
         await self.adapter.on_reaction(payload, added=False)
 
 
-class DiscordAdapter:
+class DiscordAdapter(LogsInteractions):
     name = "discord"
 
     def __init__(
@@ -286,18 +286,4 @@ class DiscordAdapter:
         )
         self._log(
             "reaction", actor.user, place.channel, "add" if added else "remove", reply, started
-        )
-
-    def _log(
-        self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
-    ) -> None:
-        record_interaction(
-            "discord",
-            kind=kind,
-            member=user,
-            channel=channel,
-            action=action,
-            outcome=outcome_of(reply),
-            started=started,
-            metrics=self.metrics,
         )

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.base import outcome_of, record_interaction
+from bot.adapters.base import LogsInteractions
 from bot.adapters.slack import render
 from bot.adapters.slack.chat import DEFAULT_CONCURRENCY, SlackChat
 from bot.adapters.slack.payloads import MessageEvent, ReactionEvent, SlashCommand
@@ -43,7 +43,7 @@ DEFAULT_API = "https://slack.com/api/"
 ACTIONS = re.compile(r"^(fu|qz|forget):")
 
 
-class SlackAdapter:
+class SlackAdapter(LogsInteractions):
     name = "slack"
 
     def __init__(
@@ -266,20 +266,6 @@ class SlackAdapter:
     async def _bot_user(self) -> str | None:
         auth = await self.app.client.auth_test()
         return str(auth.get("user_id")) if auth.get("ok") else None
-
-    def _log(
-        self, kind: str, user: str, channel: str, action: str, reply: Reply, started: float
-    ) -> None:
-        record_interaction(
-            "slack",
-            kind=kind,
-            member=user,
-            channel=channel,
-            action=action,
-            outcome=outcome_of(reply),
-            started=started,
-            metrics=self.metrics,
-        )
 
 
 def _code_messages(text: str, size: int = 2800) -> list[Message]:

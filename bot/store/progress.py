@@ -50,23 +50,12 @@ _TOTAL = select(func.coalesce(func.sum(weekly_points.c.points), 0)).where(
 _WEEK = select(weekly_points.c.points).where(
     weekly_points.c.member_id == bindparam("m"), weekly_points.c.week_start == bindparam("w")
 )
-_WEEK_TABLE = (
-    select(members.c.id, members.c.name, weekly_points.c.points, weekly_points.c.on_time_reviews)
-    .select_from(channel_members)
-    .join(members, members.c.id == channel_members.c.member_id)
-    .join(
-        weekly_points,
-        (weekly_points.c.member_id == channel_members.c.member_id)
-        & (weekly_points.c.week_start == bindparam("w")),
-    )
-    .where(channel_members.c.channel_id == bindparam("c"))
-)
 
 
-def _top(score: Any) -> Any:
-    """Members of a channel whose ``score`` reaches the n-th best (ties kept), best first."""
-    base = (
-        select(members.c.name, score.label("score"))
+def _channel_week(*columns: Any) -> Any:
+    """``columns`` of channel :c's members joined to their weekly points for week :w."""
+    return (
+        select(*columns)
         .select_from(channel_members)
         .join(members, members.c.id == channel_members.c.member_id)
         .join(
@@ -74,8 +63,18 @@ def _top(score: Any) -> Any:
             (weekly_points.c.member_id == channel_members.c.member_id)
             & (weekly_points.c.week_start == bindparam("w")),
         )
-        .where(channel_members.c.channel_id == bindparam("c"), score > 0)
+        .where(channel_members.c.channel_id == bindparam("c"))
     )
+
+
+_WEEK_TABLE = _channel_week(
+    members.c.id, members.c.name, weekly_points.c.points, weekly_points.c.on_time_reviews
+)
+
+
+def _top(score: Any) -> Any:
+    """Members of a channel whose ``score`` reaches the n-th best (ties kept), best first."""
+    base = _channel_week(members.c.name, score.label("score")).where(score > 0)
     nth = (
         base.with_only_columns(score)
         .order_by(score.desc())

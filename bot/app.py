@@ -24,7 +24,8 @@ from bot.adapters.console import ConsoleAdapter
 from bot.adapters.console.render import Printer
 from bot.config import Settings
 from bot.core.models import Place
-from bot.core.srs import Srs
+from bot.core.srsbook import SrsBook
+from bot.core.tuning import TuneSettings
 from bot.decks import DeckLibrary, find_content_dir
 from bot.http import HttpServer
 from bot.metrics import Metrics
@@ -82,15 +83,20 @@ async def build(
             scaled = clock_speed != 1.0 or clock_epoch is not None
             clock = ScaledClock(clock_speed, clock_epoch) if scaled else SystemClock()
         chats = Chats()
+        # auto retention runs a short simulation: off the event loop.
+        book = await asyncio.to_thread(SrsBook, retention=settings.desired_retention)
         deps = Deps(
             store=store,
             chats=chats,
             clock=clock,
             decks=library,
-            srs=Srs(desired_retention=settings.desired_retention),
+            srs=book.default,
             policy=settings.policy(),
+            book=book,
+            tune=TuneSettings(min_reviews=settings.tune_min_reviews),
         )
         study = StudyBot(deps)
+        await study.tuning.refresh()  # parameters adopted for workspaces and decks
         adapters: list[Adapter] = []
         routes = []
         if settings.slack_bot_token is not None:

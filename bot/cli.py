@@ -1,4 +1,4 @@
-"""The command line: ``studybot run | content check | db upgrade``.
+"""The command line: ``studybot run | content check | db upgrade | tune``.
 
 Settings are built once here and passed down. Any ``StudyBotError`` at start ends the
 process with one readable line on stderr and exit code 2, never a traceback.
@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("path", type=Path, help="the backup file")
     _common(load)
 
+    tune = sub.add_parser(
+        "tune", help="fit FSRS parameters per workspace and deck from the review log"
+    )
+    tune.add_argument("--dry-run", action="store_true", help="show the comparison; write nothing")
+    _common(tune)
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply database migrations")
@@ -81,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return content_check(args.path)
         if args.command in ("backup", "restore"):
             return _backup_or_restore(args)
+        if args.command == "tune":
+            return asyncio.run(_tune(args))
         if args.command == "db":
             return asyncio.run(_db_upgrade(args))
         return _run(args)
@@ -153,6 +161,45 @@ async def _db_upgrade(args: argparse.Namespace) -> int:
     store = await SqlStore.open(settings.db_url)
     await store.close()
     print("database is up to date")
+    return 0
+
+
+async def _tune(args: argparse.Namespace) -> int:
+    from bot.core.srsbook import SrsBook
+    from bot.core.tuning import TuneSettings
+    from bot.decks import DeckLibrary, find_content_dir
+    from bot.ports.chat import Chats
+    from bot.ports.clock import SystemClock
+    from bot.services.base import Deps
+    from bot.services.tuning import Tuning
+    from bot.store.sql import SqlStore
+
+    settings = _settings(args)
+    book = await asyncio.to_thread(SrsBook, retention=settings.desired_retention)
+    store = await SqlStore.open(settings.db_url)
+    try:
+        deps = Deps(
+            store=store,
+            chats=Chats(),
+            clock=SystemClock(),
+            decks=DeckLibrary.load(find_content_dir(settings.content_dir)),
+            srs=book.default,
+            policy=settings.policy(),
+            book=book,
+            tune=TuneSettings(min_reviews=settings.tune_min_reviews),
+        )
+        reports = await Tuning(deps).tune(dry_run=args.dry_run)
+    finally:
+        await store.close()
+    for report in reports:
+        print("\n".join(report.lines()))
+    if not reports:
+        print("no reviews to fit parameters from")
+    elif args.dry_run:
+        print(f"dry run: nothing written ({len(reports)} workspace decks compared)")
+    else:
+        adopted = sum(r.outcome.adopted for r in reports)
+        print(f"recorded {len(reports)} tune results; adopted {adopted}")
     return 0
 
 

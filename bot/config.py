@@ -97,8 +97,21 @@ class Settings(BaseSettings):
     # follow-ups
     followup_daily_cap: int = Field(10, ge=1, le=100)
     followup_batch: int = Field(5, ge=1, le=50)
+    followup_expiry_hours: float = Field(24.0, gt=0, le=24 * 14)
+    """Waking hours after which an ungraded follow-up expires and its card comes back."""
+    followup_resends: int = Field(2, ge=0, le=10)
+    followup_gap_hours: float = Field(2.0, ge=0, le=24)
+    """Time between two batches of one member's follow-ups."""
+    followup_concurrency: int = Field(50, ge=1, le=500)
+    catchups: bool = True
+    """Daily questions a member missed reach them later by DM (channels can opt out)."""
+    catchup_weeks: int = Field(4, ge=1, le=52)
+    """Only members who took part in the channel within this many weeks get catch-ups."""
     waking_hours: str = "09:00-21:00"
-    desired_retention: float = Field(0.9, gt=0.5, lt=1.0)
+    desired_retention: float | Literal["auto"] = "auto"
+    """A number in (0.5, 1), or auto: the least review workload per remembered card."""
+    tune_min_reviews: int = Field(1000, ge=1)
+    """Reviews a workspace's deck needs before fitted parameters may replace the defaults."""
     # grades and admins
     grade_emoji: Annotated[list[str], NoDecode] = ["x", "grimacing", "white_check_mark", "rocket"]
     admins: Annotated[list[str], NoDecode] = []
@@ -170,6 +183,23 @@ class Settings(BaseSettings):
             raise ValueError("give four different emoji names: again, hard, good, easy")
         return names
 
+    @field_validator("desired_retention", mode="before")
+    @classmethod
+    def _retention(cls, value: Any) -> Any:
+        problem = "use auto or a number between 0.5 and 1, for example 0.9"
+        if isinstance(value, str):
+            if value.strip().lower() == "auto":
+                return "auto"
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"{problem} (got {value!r})") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(problem)
+        if not 0.5 < value < 1.0:
+            raise ValueError(f"{problem} (got {value})")
+        return float(value)
+
     @field_validator("waking_hours")
     @classmethod
     def _waking(cls, value: str) -> str:
@@ -234,6 +264,12 @@ class Settings(BaseSettings):
             grace=timedelta(hours=self.grace_hours),
             followup_daily_cap=self.followup_daily_cap,
             followup_batch=self.followup_batch,
+            followup_expiry=timedelta(hours=self.followup_expiry_hours),
+            followup_resends=self.followup_resends,
+            followup_gap=timedelta(hours=self.followup_gap_hours),
+            followup_concurrency=self.followup_concurrency,
+            catchups=self.catchups,
+            catchup_weeks=self.catchup_weeks,
             waking_start=parse_time(start),
             waking_end=parse_time(end),
             grade_emoji=dict(zip(self.grade_emoji, Grade, strict=True)),

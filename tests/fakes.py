@@ -50,6 +50,8 @@ class FakeChat:
     transient_failures: int = 0
     lose_record_of: set[str] = field(default_factory=set)
     """Keys whose post succeeds on the platform but whose result never comes back."""
+    dm_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    lookups_fail: bool = False
     _count: int = 0
 
     def _ref(self) -> str:
@@ -80,12 +82,30 @@ class FakeChat:
     async def react(self, target: Target, message_ref: str, emoji: str) -> None:
         self.reactions.append((message_ref, emoji))
 
-    async def send_dm(self, workspace: str, user_ref: str, message: Message) -> Posted:
+    async def send_dm(
+        self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
+    ) -> Posted:
         if user_ref in self.closed_dms:
             raise TargetUnavailable("dms_closed")
+        if self.transient_failures:
+            self.transient_failures -= 1
+            raise ChatError("temporary failure")
         ref = self._ref()
         self.dms.append((user_ref, message, ref))
+        if key is not None:
+            self.dm_keys[key] = (user_ref, ref)
+            if key in self.lose_record_of:
+                self.lose_record_of.discard(key)
+                raise ChatError("connection lost after sending")
         return Posted(ref, ref)
+
+    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+        if self.lookups_fail:
+            raise ChatError("lookup failed")
+        found = self.dm_keys.get(key)
+        if found is None or found[0] != user_ref:
+            return None
+        return Posted(found[1], found[1])
 
     def posts(self, kind: str = "daily_post", channel: str | None = None) -> list[Sent]:
         return [

@@ -125,3 +125,19 @@ def test_secrets_never_reach_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
     lines = [json.loads(line) for line in text.splitlines()]
     assert lines[1]["event"] == "interaction"
     assert lines[1]["level"] == "info"
+
+
+def test_desired_retention_is_auto_or_a_number_in_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().desired_retention == "auto"
+    assert load_settings().tune_min_reviews == 1000
+    monkeypatch.setenv("STUDYBOT_DESIRED_RETENTION", "0.85")
+    assert load_settings().desired_retention == 0.85
+    monkeypatch.setenv("STUDYBOT_DESIRED_RETENTION", "AUTO")
+    assert load_settings().desired_retention == "auto"
+    for bad in ("high", "1.2", "0.5"):
+        monkeypatch.setenv("STUDYBOT_DESIRED_RETENTION", bad)
+        with pytest.raises(ConfigError) as caught:
+            load_settings()
+        assert str(caught.value).startswith(
+            "invalid setting STUDYBOT_DESIRED_RETENTION: use auto or a number between 0.5 and 1"
+        )

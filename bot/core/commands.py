@@ -38,14 +38,22 @@ STUDY: tuple[Subcommand, ...] = (
     Subcommand("post-now", "/study post-now", "post today's question now", admin=True),
     Subcommand("reveal-now", "/study reveal-now", "reveal the open question now", admin=True),
     Subcommand("skip", "/study skip", "skip today's question", admin=True),
-    Subcommand("pause", "/study pause [followups]", "pause the channel (or your DMs)", admin=True),
     Subcommand(
-        "resume", "/study resume [followups]", "resume the channel (or your DMs)", admin=True
+        "pause",
+        "/study pause [followups|catchups]",
+        "pause the channel (or your review DMs, or your missed-question DMs)",
+        admin=True,
+    ),
+    Subcommand(
+        "resume",
+        "/study resume [followups [days=mon,wed,fri]|catchups]",
+        "resume the channel (or your DMs, on your own study days)",
+        admin=True,
     ),
 )
 STUDY_NAMES: tuple[str, ...] = tuple(s.name for s in STUDY)
 QUIZ_USAGE = "/quiz [topic] [count]"
-SETUP_KEYS = ("time", "tz", "days", "reveal", "decks", "topics", "levels")
+SETUP_KEYS = ("time", "tz", "days", "reveal", "decks", "topics", "levels", "catchups")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +69,7 @@ class Command:
     def needs_admin(self) -> bool:
         if self.name != "study" or self.sub is None:
             return False
-        if self.sub in ("pause", "resume") and self.args[:1] == ("followups",):
+        if self.sub in ("pause", "resume") and self.args[:1] in (("followups",), ("catchups",)):
             return False
         if self.sub == "streak":
             return bool(self.args)

@@ -87,6 +87,8 @@ class ChannelSettings:
     decks: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
+    catchups: bool = True
+    """Missed daily questions reach active members later by DM."""
 
     def days_text(self) -> str:
         return format_days(self.days)

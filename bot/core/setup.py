@@ -54,6 +54,8 @@ def apply_setup(
             changes["decks"] = _known("decks", _names(value), decks)
         elif key == "topics":
             changes["topics"] = _known("topics", _names(value), topics)
+        elif key == "catchups":
+            changes["catchups"] = parse_switch(key, value)
         else:
             changes["levels"] = _known("levels", _names(value), LEVELS)
     return replace(settings, **changes)  # type: ignore[arg-type]
@@ -69,4 +71,14 @@ def describe(settings: ChannelSettings) -> list[tuple[str, str]]:
         ("decks", ",".join(settings.decks) or "all"),
         ("topics", ",".join(settings.topics) or "all"),
         ("levels", ",".join(settings.levels) or "all"),
+        ("catchups", "on" if settings.catchups else "off"),
     ]
+
+
+def parse_switch(key: str, value: str) -> bool:
+    cleaned = value.strip().lower()
+    if cleaned in ("on", "yes", "true"):
+        return True
+    if cleaned in ("off", "no", "false"):
+        return False
+    raise InvalidInput(f"Invalid {key} {value!r}: use on or off.")

@@ -1,4 +1,7 @@
-"""Spaced repetition through the ``fsrs`` package (FSRS-6, default parameters).
+"""Spaced repetition through the ``fsrs`` package (FSRS-6).
+
+An ``Srs`` schedules with one parameter set (the defaults, or parameters fitted for a
+workspace and deck: see ``bot.core.srsbook`` and docs/adr/0006) and one desired retention.
 
 A member's schedule for a card is a pure function of its reviews: ``replay`` folds the
 review log from a new card. Changing or withdrawing a grade therefore never needs an
@@ -10,9 +13,9 @@ new card goes straight to FSRS's day-scale intervals (see docs/adr/0003).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
@@ -20,6 +23,8 @@ from fsrs import Rating, Scheduler, State
 from bot.core.models import Grade
 
 DESIRED_RETENTION = 0.9
+DEFAULT_PARAMETERS: tuple[float, ...] = tuple(Scheduler().parameters)
+"""FSRS-6's 21 default parameters, as the ``fsrs`` package has them."""
 _CARD_ID = 1  # fsrs sleeps 1 ms to invent an id when none is given
 
 
@@ -44,8 +49,19 @@ def _utc(instant: datetime) -> datetime:
 
 
 class Srs:
-    def __init__(self, *, desired_retention: float = DESIRED_RETENTION, fuzz: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        desired_retention: float = DESIRED_RETENTION,
+        fuzz: bool = True,
+        parameters: Sequence[float] = DEFAULT_PARAMETERS,
+    ) -> None:
+        self.parameters = tuple(float(p) for p in parameters)
+        self.desired_retention = desired_retention
+        self.fuzz = fuzz
+        self._plain: Srs | None = None
         self._scheduler = Scheduler(
+            parameters=self.parameters,
             desired_retention=desired_retention,
             learning_steps=(),
             relearning_steps=(),
@@ -77,6 +93,19 @@ class Srs:
             reps=state.reps + 1,
             lapses=state.lapses + (1 if grade == Grade.AGAIN and state.reps > 0 else 0),
         )
+
+    def preview(self, state: CardState | None, now: datetime) -> dict[Grade, timedelta]:
+        """Where each grade would lead from ``state`` (a new card if None), unfuzzed."""
+        plain = self if not self.fuzz else self._unfuzzed()
+        base = state if state is not None else plain.new(now)
+        return {g: plain.review(base, g, now).due - _utc(now) for g in Grade}
+
+    def _unfuzzed(self) -> Srs:
+        if self._plain is None:
+            self._plain = Srs(
+                desired_retention=self.desired_retention, fuzz=False, parameters=self.parameters
+            )
+        return self._plain
 
     def replay(self, reviews: Iterable[tuple[Grade, datetime]], first_seen: datetime) -> CardState:
         state = self.new(first_seen)

@@ -42,7 +42,15 @@ class Chat(Protocol):
 
     async def react(self, target: Target, message_ref: str, emoji: str) -> None: ...
 
-    async def send_dm(self, workspace: str, user_ref: str, message: Message) -> Posted: ...
+    async def send_dm(
+        self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
+    ) -> Posted:
+        """DM a member; ``key`` lets ``find_dm`` find the message again."""
+        ...
+
+    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+        """A DM sent earlier with ``key``, if the platform has it."""
+        ...
 
 
 class Chats:

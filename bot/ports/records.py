@@ -41,6 +41,10 @@ class MemberRow:
     followups_paused: bool
     dm_blocked_until: datetime | None
     dm_block_reason: str | None
+    last_active_at: datetime | None = None
+    catchups_off: bool = False
+    study_days: frozenset[int] | None = None
+    next_batch_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +109,23 @@ class FollowupRow:
     card_key: str
     due_at: datetime
     status: str
-    """intent | sent | shown | graded"""
+    """intent | sent | shown | graded | expired | replaced"""
     local_date: date
     sent_at: datetime | None
     message_ref: str | None
     graded_at: datetime | None
     grade: Grade | None
+    kind: str = "review"
+    """review (a due card) | catchup (a daily question the member missed)"""
+    attempt: int = 0
+    expires_at: datetime | None = None
+    post_id: int | None = None
+    created_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The send key the DM carries, so a re-send can find it first."""
+        return f"followup:{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +163,5 @@ class DueCard:
     card_key: str
     due_at: datetime
     origin_channel_id: int | None
+    kind: str = "review"
+    post_id: int | None = None

@@ -29,6 +29,7 @@ from bot.ports.records import (
     StoredCardState,
     WeekRow,
 )
+from bot.ports.tuning import TuningRepo
 
 T = TypeVar("T")
 
@@ -94,6 +95,10 @@ class MembersRepo(Protocol):
     def set_followups_paused(self, member_id: int, paused: bool) -> None: ...
 
     def block_dm(self, member_id: int, until: datetime | None, reason: str | None) -> None: ...
+
+    def set_member(self, member_id: int, **values: Any) -> None:
+        """Follow-up bookkeeping: last_active_at, next_batch_at, study_days, catchups_off."""
+        ...
 
     def delete(self, member_id: int) -> None: ...
 
@@ -276,7 +281,9 @@ class ReviewsRepo(Protocol):
 
     def states_for(self, member_id: int) -> list[StoredCardState]: ...
 
-    def due(self, now: datetime, limit: int = 1000) -> list[DueCard]:
+    def hold(self, member_id: int, card_key: str, since: datetime) -> None: ...
+
+    def due(self, now: datetime, per_member: int = 5, limit: int = 50_000) -> list[DueCard]:
         """Due, reviewed cards of members who take follow-ups and have no open one for it."""
         ...
 
@@ -285,10 +292,20 @@ class ReviewsRepo(Protocol):
 
 class FollowupsRepo(Protocol):
     def claim(
-        self, member_id: int, card_key: str, due_at: datetime, local_date: date, now: datetime
+        self,
+        member_id: int,
+        card_key: str,
+        due_at: datetime,
+        local_date: date,
+        now: datetime,
+        *,
+        kind: str = "review",
+        post_id: int | None = None,
     ) -> int | None: ...
 
     def get(self, followup_id: int) -> FollowupRow | None: ...
+
+    def chain(self, member_id: int, card_key: str, due_at: datetime) -> list[FollowupRow]: ...
 
     def mark(self, followup_id: int, status: str, **values: Any) -> None: ...
 
@@ -296,9 +313,22 @@ class FollowupsRepo(Protocol):
 
     def sent_on(self, member_id: int, local_date: date) -> int: ...
 
+    def expire(self, now: datetime) -> list[FollowupRow]: ...
+
     def stale_intents(self, created_before: datetime) -> list[FollowupRow]: ...
 
     def for_member(self, member_id: int) -> list[FollowupRow]: ...
+
+    def catchups(
+        self,
+        now: datetime,
+        *,
+        since: datetime,
+        revealed_before: datetime,
+        resends: int,
+        per_member: int = 5,
+        limit: int = 50_000,
+    ) -> list[DueCard]: ...
 
 
 class QuizzesRepo(Protocol):
@@ -421,6 +451,9 @@ class Tx(Protocol):
 
     @property
     def events(self) -> EventsRepo: ...
+
+    @property
+    def tuning(self) -> TuningRepo: ...
 
 
 class Store(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import structlog
@@ -12,6 +12,8 @@ from bot.core.models import Actor, Place
 from bot.core.points import Kind, award
 from bot.core.schedule import local_date, zone
 from bot.core.srs import Srs
+from bot.core.srsbook import SrsBook
+from bot.core.tuning import TuneSettings
 from bot.ports.chat import Chats
 from bot.ports.clock import Clock
 from bot.ports.decks import DeckSource
@@ -33,6 +35,13 @@ class Deps:
     decks: DeckSource
     srs: Srs
     policy: Policy
+    book: SrsBook | None = None
+    """Schedulers per (platform, workspace, deck); default: ``srs`` for every key."""
+    tune: TuneSettings = field(default_factory=TuneSettings)
+    srs_book: SrsBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.srs_book = self.book if self.book is not None else SrsBook.around(self.srs)
 
 
 class Service:
@@ -118,4 +127,6 @@ class Service:
                 member.id, name, ref, local_date=day, points=points, keeps_day=keeps, now=now
             )
             total += points if added else 0
+        # The newest study action: a card resting after unanswered re-sends comes back.
+        tx.members.set_member(member.id, last_active_at=now)
         return total

@@ -112,10 +112,21 @@ class Channels(Service):
                 ("today", post.status if post else "not posted yet"),
                 ("cycle", f"{channel.cycle}: {len(used)} of {pool} cards used"),
                 ("posts so far", str(posted)),
+                ("desired retention", self._retention(place, channel.settings)),
             )
             return private(Message(title="Channel status", fields=fields))
 
         return await self.store.read(unit)
+
+    def _retention(self, place: Place, settings: ChannelSettings) -> str:
+        """The desired retention the channel's decks schedule with, and why."""
+        decks = settings.decks or tuple(sorted(self.decks.decks))
+        book = self.deps.srs_book
+        choices = {d: book.retention_for((place.platform, place.workspace, d)) for d in decks}
+        if len(set(choices.values())) <= 1:
+            choice = next(iter(choices.values()), book.retention_for(("", "", "")))
+            return f"{choice.value:.2f} ({choice.reason})"
+        return "; ".join(f"{d} {c.value:.2f} ({c.reason})" for d, c in choices.items())
 
     async def set_paused(self, actor: Actor, place: Place, paused: bool) -> Reply:
         now = self.now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.models import Grade
 from bot.core.srs import CardState
@@ -28,6 +28,14 @@ class Learning(Service):
         tx.reviews.log(member.id, card_key, grade, now, kind, ref)
         return self._replay(tx, member, card_key, now, origin_channel_id)
 
+    def preview(
+        self, tx: Tx, member: MemberRow, card_key: str, now: datetime
+    ) -> dict[Grade, timedelta]:
+        """The interval each grade would give this member's card now (for its buttons)."""
+        stored = tx.reviews.state(member.id, card_key)
+        srs = self.deps.srs_book.srs_for_card(member.platform, member.workspace, card_key)
+        return srs.preview(stored.state if stored else None, now)
+
     def withdraw(
         self, tx: Tx, member: MemberRow, card_key: str, *, kind: str, ref: str, now: datetime
     ) -> CardState | None:
@@ -46,7 +54,8 @@ class Learning(Service):
         first_seen = (
             existing.first_seen if existing else min((at for _, at in history), default=now)
         )
-        state = self.deps.srs.replay(history, first_seen)
+        srs = self.deps.srs_book.srs_for_card(member.platform, member.workspace, card_key)
+        state = srs.replay(history, first_seen)
         tx.reviews.save_state(
             member.id,
             card_key,

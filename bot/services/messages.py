@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from bot.core import emoji
 from bot.core.commands import QUIZ_USAGE, STUDY
@@ -53,9 +53,31 @@ def reveal(card: Card, *, answered: int, policy: Policy) -> Message:
     return Message(title="💡 The key points", lines=tuple(lines), kind="reveal")
 
 
-def grade_buttons(prefix: str) -> tuple[Button, ...]:
+def interval_text(span: timedelta) -> str:
+    """A next interval as Anki shows it on its buttons: 1d, 12d, 3.5mo, 1.2y."""
+    days = span.total_seconds() / 86400
+    if days < 30:
+        return f"{max(1, round(days))}d"
+    if days < 365:
+        months = days / 30.44
+        return f"{months:.1f}mo" if months < 10 else f"{round(months)}mo"
+    return f"{days / 365.25:.1f}y"
+
+
+def grade_buttons(
+    prefix: str, intervals: Mapping[Grade, timedelta] | None = None
+) -> tuple[Button, ...]:
+    """Again/Hard/Good/Easy; with ``intervals`` each says where it leads (``Good · 3d``)."""
     styles = {Grade.AGAIN: Style.DANGER, Grade.GOOD: Style.PRIMARY}
-    return tuple(Button(g.label, f"{prefix}:{int(g)}", styles.get(g, Style.DEFAULT)) for g in Grade)
+    shown = intervals or {}
+    return tuple(
+        Button(
+            f"{g.label} · {interval_text(shown[g])}" if g in shown else g.label,
+            f"{prefix}:{int(g)}",
+            styles.get(g, Style.DEFAULT),
+        )
+        for g in Grade
+    )
 
 
 def card_question(card: Card, *, title: str, show_action: str, kind: str) -> Message:
@@ -68,12 +90,17 @@ def card_question(card: Card, *, title: str, show_action: str, kind: str) -> Mes
     )
 
 
-def card_answer(card: Card, *, grade_prefix: str, kind: str) -> Message:
+def card_answer(
+    card: Card,
+    *,
+    grade_prefix: str,
+    kind: str,
+    intervals: Mapping[Grade, timedelta] | None = None,
+) -> Message:
     lines = ["Key points:"] + [f"• {p}" for p in card.key_points]
     lines += ["", card.answer, "", "How well did you remember it?"]
-    return Message(
-        title="Answer", lines=tuple(lines), buttons=grade_buttons(grade_prefix), kind=kind
-    )
+    buttons = grade_buttons(grade_prefix, intervals)
+    return Message(title="Answer", lines=tuple(lines), buttons=buttons, kind=kind)
 
 
 def next_review(grade: Grade, due: datetime, now: datetime) -> str:

@@ -38,6 +38,17 @@ class Policy:
     waking_start: time = time(9, 0)
     waking_end: time = time(21, 0)
     dm_backoff: timedelta = timedelta(days=1)
+    followup_expiry: timedelta = timedelta(hours=24)
+    """Waking time after which an ungraded follow-up expires and its card is due again."""
+    followup_resends: int = 2
+    """Re-sends of an expired follow-up before the card waits for the member's next active day."""
+    followup_gap: timedelta = timedelta(hours=2)
+    """Time between two batches of one member."""
+    followup_concurrency: int = 50
+    """DMs in flight at once during a dispatch."""
+    catchup_weeks: int = 4
+    """Members active in a channel in this many weeks get its missed questions by DM."""
+    catchups: bool = True
     grade_emoji: dict[str, Grade] = field(default_factory=lambda: dict(DEFAULT_GRADE_EMOJI))
     ack_emoji: str = "memo"
     admins: frozenset[str] = frozenset()

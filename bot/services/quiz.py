@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.core.commands import QuizRequest
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
@@ -83,14 +83,15 @@ class Quiz(Service):
     async def show(self, actor: Actor, quiz_id: int, position: int) -> Reply:
         now = self.now()
 
-        def unit(tx: Tx) -> Card:
-            quiz, card, _ = self._load(tx, actor, quiz_id, position, now)
+        def unit(tx: Tx) -> tuple[Card, dict[Grade, timedelta]]:
+            quiz, card, member = self._load(tx, actor, quiz_id, position, now)
             tx.quizzes.save(replace(quiz, shown=True), now)
-            return card
+            return card, Learning(self.deps).preview(tx, member, card.key, now)
 
-        card = await self.store.write(unit)
+        card, intervals = await self.store.write(unit)
+        prefix = f"qz:grade:{quiz_id}:{position}"
         return private(
-            messages.card_answer(card, grade_prefix=f"qz:grade:{quiz_id}:{position}", kind="quiz")
+            messages.card_answer(card, grade_prefix=prefix, kind="quiz", intervals=intervals)
         )
 
     async def grade(self, actor: Actor, quiz_id: int, position: int, grade: Grade) -> Reply:

@@ -26,6 +26,7 @@ from bot.services.privacy import Privacy
 from bot.services.quiz import Quiz
 from bot.services.streaks import Streaks
 from bot.services.threads import Threads
+from bot.services.tuning import Tuning
 
 log = structlog.get_logger("studybot.study")
 
@@ -42,6 +43,7 @@ class StudyBot(Service):
         self.info = Info(deps)
         self.streaks = Streaks(deps)
         self.privacy = Privacy(deps)
+        self.tuning = Tuning(deps)
         self.inflight = InFlight()
 
     async def command(self, actor: Actor, place: Place, command: Command) -> Reply:
@@ -83,9 +85,14 @@ class StudyBot(Service):
         if sub in ("pause", "resume"):
             paused = sub == "pause"
             if cmd.args[:1] == ("followups",):
-                return await self.followups.set_paused(actor, paused)
+                return await self.followups.set_paused(actor, paused, cmd.args[1:])
+            if cmd.args == ("catchups",):
+                return await self.followups.set_catchups(actor, on=not paused)
             if cmd.args:
-                raise InvalidInput(f"Usage: /study {sub} (the channel) or /study {sub} followups")
+                raise InvalidInput(
+                    f"Usage: /study {sub} (the channel), /study {sub} followups"
+                    f" or /study {sub} catchups"
+                )
             return await self.channels.set_paused(actor, place, paused)
         return await self._admin_action(actor, place, sub)
 

@@ -29,6 +29,9 @@ _MEMBER_BY_REF = select(members).where(
 )
 
 
+_MEMBER_FIELDS = frozenset({"last_active_at", "next_batch_at", "study_days", "catchups_off"})
+
+
 class Channels:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -198,6 +201,14 @@ class Members:
             .where(members.c.id == member_id)
             .values(dm_blocked_until=until, dm_block_reason=reason)
         )
+
+    def set_member(self, member_id: int, **values: Any) -> None:
+        """Follow-up bookkeeping of one member: last_active_at, next_batch_at, study_days
+        (text such as ``mon,wed`` or None), catchups_off."""
+        unknown = set(values) - _MEMBER_FIELDS
+        if unknown:
+            raise ValueError(f"not a member setting: {', '.join(sorted(unknown))}")
+        self._conn.execute(update(members).where(members.c.id == member_id).values(**values))
 
     def delete(self, member_id: int) -> None:
         self._conn.execute(delete(members).where(members.c.id == member_id))

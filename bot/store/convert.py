@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from bot.core.models import ChannelSettings, Grade
-from bot.core.schedule import parse_reveal, parse_time
+from bot.core.schedule import parse_days, parse_reveal, parse_time
 from bot.ports.records import ChannelRow, MemberRow, PostRow
 
 
@@ -64,6 +64,7 @@ def settings_columns(settings: ChannelSettings) -> dict[str, Any]:
         "decks": csv(settings.decks),
         "topics": csv(settings.topics),
         "levels": csv(settings.levels),
+        "catchups": settings.catchups,
     }
 
 
@@ -79,6 +80,7 @@ def channel(row: Row[Any], prefix: str = "") -> ChannelRow:
         decks=uncsv(m["decks"]),
         topics=uncsv(m["topics"]),
         levels=uncsv(m["levels"]),
+        catchups=bool(m["catchups"]),
     )
     return ChannelRow(
         id=m["id"],
@@ -113,6 +115,10 @@ def member_from(m: Any, *, id_key: str = "id") -> MemberRow:
         followups_paused=m["followups_paused"],
         dm_blocked_until=m["dm_blocked_until"],
         dm_block_reason=m["dm_block_reason"],
+        last_active_at=m["last_active_at"],
+        catchups_off=bool(m["catchups_off"]),
+        study_days=parse_days(m["study_days"]) if m["study_days"] else None,
+        next_batch_at=m["next_batch_at"],
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, select, update
@@ -13,19 +13,16 @@ from bot.core.srs import CardState
 from bot.ports.records import (
     AnswerRow,
     DueCard,
-    FollowupRow,
     GradeRow,
     QuizRow,
     StoredCardState,
 )
-from bot.store import convert
 from bot.store.convert import execute_row, ignoring
+from bot.store.followups import due_rows
 from bot.store.tables import (
     answers,
     card_states,
-    followups,
     grades,
-    members,
     quiz_sessions,
     reviews,
 )
@@ -33,22 +30,6 @@ from bot.store.tables import (
 
 def _answer(row: Any) -> AnswerRow:
     return AnswerRow(**{k: row._mapping[k] for k in AnswerRow.__dataclass_fields__})
-
-
-def _followup(row: Any) -> FollowupRow:
-    m = row._mapping
-    return FollowupRow(
-        id=m["id"],
-        member_id=m["member_id"],
-        card_key=m["card_key"],
-        due_at=m["due_at"],
-        status=m["status"],
-        local_date=m["local_date"],
-        sent_at=m["sent_at"],
-        message_ref=m["message_ref"],
-        graded_at=m["graded_at"],
-        grade=convert.grade(m["grade"]),
-    )
 
 
 def _card_state(row: Any) -> StoredCardState:
@@ -112,7 +93,16 @@ def _log_review(insert: Any) -> Any:
 
 def _save_state(insert: Any) -> Any:
     stmt = insert(card_states)
-    columns = ("state", "stability", "difficulty", "due_at", "last_review", "reps", "lapses")
+    columns = (
+        "state",
+        "stability",
+        "difficulty",
+        "due_at",
+        "last_review",
+        "reps",
+        "lapses",
+        "held_since",
+    )
     return stmt.on_conflict_do_update(
         index_elements=["member_id", "card_key"],
         set_={c: getattr(stmt.excluded, c) for c in columns},
@@ -266,6 +256,7 @@ class Reviews:
             "last_review": state.last_review,
             "reps": state.reps,
             "lapses": state.lapses,
+            "held_since": None,
         }
         execute_row(self._conn, "card_states.save", _save_state, card_states, row)
 
@@ -279,36 +270,23 @@ class Reviews:
     def states_for(self, member_id: int) -> list[StoredCardState]:
         return [_card_state(r) for r in self._conn.execute(_STATES, {"m": member_id})]
 
-    def due(self, now: datetime, limit: int = 1000) -> list[DueCard]:
-        """Due, reviewed cards of members who take follow-ups and have no open one for it."""
-        open_followup = (
-            select(followups.c.id)
-            .where(
-                followups.c.member_id == card_states.c.member_id,
-                followups.c.card_key == card_states.c.card_key,
-                followups.c.status.in_(("intent", "sent", "shown")),
-            )
-            .exists()
+    def due(self, now: datetime, per_member: int = 5, limit: int = 50_000) -> list[DueCard]:
+        """Each ready member's own due cards, oldest first, at most ``per_member`` each.
+
+        A member is ready when they take follow-ups, their DMs are open, their next batch
+        time has come, and the card has no open follow-up and is not held (re-sends used
+        up, waiting for the member's next active day). Chosen per member, so no member
+        starves however many others have due cards.
+        """
+        return due_rows(self._conn, now, per_member, limit)
+
+    def hold(self, member_id: int, card_key: str, since: datetime) -> None:
+        """Re-sends used up: the card waits until the member is next active."""
+        self._conn.execute(
+            update(card_states)
+            .where(card_states.c.member_id == member_id, card_states.c.card_key == card_key)
+            .values(held_since=since)
         )
-        query = (
-            select(card_states, members)
-            .join(members, members.c.id == card_states.c.member_id)
-            .where(
-                card_states.c.due_at <= now,
-                card_states.c.reps > 0,
-                ~members.c.followups_paused,
-                (members.c.dm_blocked_until.is_(None)) | (members.c.dm_blocked_until <= now),
-                ~open_followup,
-            )
-            .order_by(card_states.c.due_at)
-            .limit(limit)
-        )
-        result = []
-        for row in self._conn.execute(query):
-            m = row._mapping
-            member = convert.member_from(m, id_key="member_id")
-            result.append(DueCard(member, m["card_key"], m["due_at"], m["origin_channel_id"]))
-        return result
 
     def backlog(self, now: datetime) -> int:
         """Reviewed cards due now, across members (the follow-up backlog)."""
@@ -322,60 +300,6 @@ class Reviews:
             card_states.c.reps > 0,
         )
         return int((self._conn.execute(query)).scalar_one())
-
-
-class Followups:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def claim(
-        self, member_id: int, card_key: str, due_at: datetime, local_date: date, now: datetime
-    ) -> int | None:
-        stmt = convert.upsert(self._conn, followups).values(
-            member_id=member_id,
-            card_key=card_key,
-            due_at=due_at,
-            local_date=local_date,
-            status="intent",
-            created_at=now,
-        )
-        result = self._conn.execute(stmt.on_conflict_do_nothing())
-        if result.rowcount != 1:
-            return None
-        query = select(followups.c.id).where(
-            followups.c.member_id == member_id,
-            followups.c.card_key == card_key,
-            followups.c.due_at == due_at,
-        )
-        return int((self._conn.execute(query)).scalar_one())
-
-    def get(self, followup_id: int) -> FollowupRow | None:
-        row = (self._conn.execute(select(followups).where(followups.c.id == followup_id))).first()
-        return _followup(row) if row else None
-
-    def mark(self, followup_id: int, status: str, **values: Any) -> None:
-        self._conn.execute(
-            update(followups).where(followups.c.id == followup_id).values(status=status, **values)
-        )
-
-    def drop(self, followup_id: int) -> None:
-        self._conn.execute(delete(followups).where(followups.c.id == followup_id))
-
-    def sent_on(self, member_id: int, local_date: date) -> int:
-        query = select(func.count()).where(
-            followups.c.member_id == member_id, followups.c.local_date == local_date
-        )
-        return int((self._conn.execute(query)).scalar_one())
-
-    def stale_intents(self, created_before: datetime) -> list[FollowupRow]:
-        query = select(followups).where(
-            followups.c.status == "intent", followups.c.created_at < created_before
-        )
-        return [_followup(r) for r in self._conn.execute(query)]
-
-    def for_member(self, member_id: int) -> list[FollowupRow]:
-        query = select(followups).where(followups.c.member_id == member_id).order_by(followups.c.id)
-        return [_followup(r) for r in self._conn.execute(query)]
 
 
 class Quizzes:

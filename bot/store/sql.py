@@ -18,9 +18,11 @@ from sqlalchemy.engine import Connection
 from bot.ports.store import Tx
 from bot.store.channels import Channels, Members
 from bot.store.engine import Runner, open_runners, upgrade
-from bot.store.learning import Answers, Followups, Quizzes, Reviews
+from bot.store.followups import Followups
+from bot.store.learning import Answers, Quizzes, Reviews
 from bot.store.posts import Leaderboards, Posts
 from bot.store.progress import Activity, Events, StreakAudit
+from bot.store.tuning import Tuning
 
 T = TypeVar("T")
 
@@ -41,6 +43,7 @@ class SqlTx:
         self.activity = Activity(conn)
         self.audit = StreakAudit(conn)
         self.events = Events(conn)
+        self.tuning = Tuning(conn)
 
 
 class SqlStore:

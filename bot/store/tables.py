@@ -94,6 +94,7 @@ channels = Table(
     Column("decks", Text, nullable=False, default=""),
     Column("topics", Text, nullable=False, default=""),
     Column("levels", Text, nullable=False, default=""),
+    Column("catchups", Boolean, nullable=False, default=True),
     Column("source", String(10), nullable=False, default="admin"),
     Column("cycle", Integer, nullable=False, default=1),
     Column("next_post_at", UTCDateTime),
@@ -118,6 +119,10 @@ members = Table(
     Column("dm_blocked_until", UTCDateTime),
     Column("dm_block_reason", String(300)),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("last_active_at", UTCDateTime),
+    Column("catchups_off", Boolean, nullable=False, default=False),
+    Column("study_days", String(20)),
+    Column("next_batch_at", UTCDateTime),
     UniqueConstraint("platform", "workspace", "user_ref"),
 )
 
@@ -223,6 +228,7 @@ card_states = Table(
     Column("lapses", Integer, nullable=False, default=0),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("origin_channel_id", Integer, ForeignKey("channels.id", ondelete="SET NULL")),
+    Column("held_since", UTCDateTime),
     PrimaryKeyConstraint("member_id", "card_key"),
     Index("ix_card_states_due_at", "due_at"),
 )
@@ -242,8 +248,14 @@ followups = Table(
     Column("shown_at", UTCDateTime),
     Column("graded_at", UTCDateTime),
     Column("grade", Integer),
-    UniqueConstraint("member_id", "card_key", "due_at"),
+    Column("kind", String(10), nullable=False, default="review"),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("expires_at", UTCDateTime),
+    Column("post_id", Integer, ForeignKey("daily_posts.id", ondelete="SET NULL")),
+    UniqueConstraint("member_id", "card_key", "due_at", "attempt"),
     Index("ix_followups_member_day", "member_id", "local_date"),
+    Index("ix_followups_member_card", "member_id", "card_key"),
+    Index("ix_followups_status_expires", "status", "expires_at"),
 )
 
 quiz_sessions = Table(
@@ -321,4 +333,25 @@ streak_audit = Table(
     Column("actor", String(120), nullable=False),
     Column("reason", String(300), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# FSRS parameter history: one row per tune run and (platform, workspace, deck), adopted
+# or not. The newest adopted row of a key is in use; desired_retention is the retention
+# in force after that run (docs/adr/0006).
+srs_parameters = Table(
+    "srs_parameters",
+    metadata,
+    _id(),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("deck", String(80), nullable=False),
+    Column("parameters", Text, nullable=False),
+    Column("desired_retention", Float, nullable=False),
+    Column("reviews_used", Integer, nullable=False),
+    Column("log_loss_current", Float),
+    Column("log_loss_fitted", Float),
+    Column("adopted", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_srs_parameters_key", "platform", "workspace", "deck", "created_at"),
 )

@@ -68,6 +68,7 @@ def test_setup_applies_everything() -> None:
             "reveal=15:00",
             "topics=data",
             "levels=senior,lead",
+            "catchups=off",
         ),
         decks=DECKS,
         topics=TOPICS,
@@ -80,6 +81,7 @@ def test_setup_applies_everything() -> None:
         "decks": "all",
         "topics": "data",
         "levels": "senior,lead",
+        "catchups": "off",
     }
 
 
@@ -89,6 +91,7 @@ def test_setup_applies_everything() -> None:
         ("time=25:00", "Invalid time"),
         ("tz=Mars/Base", "Unknown timezone"),
         ("days=funday", "Invalid days"),
+        ("catchups=maybe", "Invalid catchups"),
         ("reveal=+99h", "Invalid reveal"),
         ("topics=cooking", "Unknown topics: cooking"),
         ("decks=nope", "Unknown decks"),

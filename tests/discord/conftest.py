@@ -98,7 +98,7 @@ def embed_text(message: dict[str, Any]) -> str:
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
     return {
-        c["label"]: c["custom_id"]
+        c["label"].split(" · ")[0]: c["custom_id"]  # "Good · 3d" is the Good button
         for row in message.get("components", [])
         for c in row.get("components", [])
     }

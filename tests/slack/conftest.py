@@ -40,7 +40,7 @@ def button(replies: list[dict[str, Any]], label: str | None = None) -> str:
             for b in replies[-1]["blocks"]
             if b["type"] == "actions"
             for e in b["elements"]
-            if label is None or e["text"]["text"] == label
+            if label is None or e["text"]["text"].split(" · ")[0] == label
         )
     )
 

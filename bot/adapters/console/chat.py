@@ -63,8 +63,16 @@ class ConsoleChat:
     async def react(self, target: Target, message_ref: str, name: str) -> None:
         self.printer.write(f"  {BOT_NAME} reacted {emoji.show(name)} to {self.short(message_ref)}")
 
-    async def send_dm(self, workspace: str, user_ref: str, message: Message) -> Posted:
+    async def send_dm(
+        self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
+    ) -> Posted:
         ref = self.new_ref()
         self.printer.header(f"@{user_ref} (DM)", self.short(ref), BOT_NAME)
         self.printer.message(message)
-        return Posted(ref, ref)
+        posted = Posted(ref, ref)
+        if key is not None:
+            self._by_key[key] = posted
+        return posted
+
+    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+        return self._by_key.get(key)

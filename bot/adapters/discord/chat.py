@@ -107,7 +107,13 @@ class DiscordChat:
             self.client.http.add_reaction(int(channel), int(message_ref), render.unicode_for(emoji))
         )
 
-    async def send_dm(self, workspace: str, user_ref: str, message: Message) -> Posted:
+    async def send_dm(
+        self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
+    ) -> Posted:
         dm = await self._call(self.client.http.start_private_message(int(user_ref)))
-        data = await self._send(str(dm["id"]), message, None)
+        data = await self._send(str(dm["id"]), message, key)
         return Posted(str(data["id"]), str(data["id"]))
+
+    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+        dm = await self._call(self.client.http.start_private_message(int(user_ref)))
+        return await self.find_post(Target(self.platform, workspace, str(dm["id"])), key)

@@ -53,8 +53,23 @@ def _simple(group: app_commands.Group, name: str, description: str) -> None:
 
 
 def _toggle(name: str) -> Any:
-    async def toggle(interaction: discord.Interaction[Any], followups: bool = False) -> None:
-        await _run(interaction, Command("study", name, ("followups",) if followups else ()))
+    @app_commands.describe(
+        followups="Your review DMs instead of the channel",
+        catchups="Your DMs of questions you missed instead of the channel",
+        days="With followups on resume: your study days, e.g. mon,wed,fri (or channel)",
+    )
+    async def toggle(
+        interaction: discord.Interaction[Any],
+        followups: bool = False,
+        catchups: bool = False,
+        days: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        args: tuple[str, ...] = ()
+        if catchups:
+            args = ("catchups",)
+        elif followups:
+            args = ("followups", *((f"days={days}",) if days else ()))
+        await _run(interaction, Command("study", name, args))
 
     return toggle
 

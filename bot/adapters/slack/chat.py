@@ -141,12 +141,22 @@ class SlackChat:
             if "already_reacted" not in str(exc):
                 raise
 
-    async def send_dm(self, workspace: str, user_ref: str, message: Message) -> Posted:
+    async def _dm_channel(self, user_ref: str) -> str:
         opened = await self.call("conversations.open", users=user_ref)
         channel = str((opened.get("channel") or {}).get("id", ""))
         if not channel:
             raise TargetUnavailable("dm_not_opened")
-        return await self.post(Target(self.platform, workspace, channel), message)
+        return channel
+
+    async def send_dm(
+        self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
+    ) -> Posted:
+        channel = await self._dm_channel(user_ref)
+        return await self.post(Target(self.platform, workspace, channel), message, key=key)
+
+    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+        channel = await self._dm_channel(user_ref)
+        return await self.find_post(Target(self.platform, workspace, channel), key)
 
     async def ephemeral(self, channel: str, user: str, message: Message) -> None:
         await self.call(

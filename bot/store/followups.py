@@ -1,0 +1,341 @@
+"""Queries on follow-up DMs: per-member due selection, catch-ups, claims, expiry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from bot.ports.records import DueCard, FollowupRow
+from bot.store import convert
+from bot.store.tables import (
+    answers,
+    card_states,
+    channel_members,
+    channels,
+    daily_posts,
+    followups,
+    grades,
+    members,
+)
+
+OPEN = ("intent", "sent", "shown")
+"""A follow-up in one of these states blocks another for the same card."""
+CLOSED = ("graded", "replaced")
+
+
+def _followup(row: Any) -> FollowupRow:
+    m = row._mapping
+    return FollowupRow(
+        id=m["id"],
+        member_id=m["member_id"],
+        card_key=m["card_key"],
+        due_at=m["due_at"],
+        status=m["status"],
+        local_date=m["local_date"],
+        sent_at=m["sent_at"],
+        message_ref=m["message_ref"],
+        graded_at=m["graded_at"],
+        grade=convert.grade(m["grade"]),
+        kind=m["kind"],
+        attempt=m["attempt"],
+        expires_at=m["expires_at"],
+        post_id=m["post_id"],
+        created_at=m["created_at"],
+    )
+
+
+def _ready(now: datetime) -> ColumnElement[bool]:
+    """Members who may get a batch now (follow-ups on, DMs open, their batch time come)."""
+    return and_(
+        ~members.c.followups_paused,
+        or_(members.c.dm_blocked_until.is_(None), members.c.dm_blocked_until <= now),
+        or_(members.c.next_batch_at.is_(None), members.c.next_batch_at <= now),
+    )
+
+
+def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> list[DueCard]:
+    open_followup = (
+        select(followups.c.id)
+        .where(
+            followups.c.member_id == card_states.c.member_id,
+            followups.c.card_key == card_states.c.card_key,
+            followups.c.status.in_(OPEN),
+        )
+        .exists()
+    )
+    not_held = or_(
+        card_states.c.held_since.is_(None), members.c.last_active_at > card_states.c.held_since
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=card_states.c.member_id,
+            order_by=(card_states.c.due_at, card_states.c.card_key),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(
+            card_states.c.member_id,
+            card_states.c.card_key,
+            card_states.c.due_at,
+            card_states.c.origin_channel_id,
+            rank,
+        )
+        .join(members, members.c.id == card_states.c.member_id)
+        .where(
+            card_states.c.due_at <= now,
+            card_states.c.reps > 0,
+            _ready(now),
+            not_held,
+            ~open_followup,
+        )
+        .subquery()
+    )
+    query = (
+        select(ranked, *[c for c in members.c if c.name != "id"])
+        .join(members, members.c.id == ranked.c.member_id)
+        .where(ranked.c.rank <= per_member)
+        .order_by(ranked.c.member_id, ranked.c.rank)
+        .limit(limit)
+    )
+    result = []
+    for row in conn.execute(query):
+        m = row._mapping
+        member = convert.member_from(m, id_key="member_id")
+        result.append(DueCard(member, m["card_key"], m["due_at"], m["origin_channel_id"]))
+    return result
+
+
+def catchup_rows(
+    conn: Connection,
+    now: datetime,
+    *,
+    since: datetime,
+    revealed_before: datetime,
+    resends: int,
+    per_member: int,
+    limit: int,
+) -> list[DueCard]:
+    """Daily questions an active member of the channel missed, oldest first.
+
+    Active: answered or graded a post of that channel since ``since``. Missed: the member
+    joined before the post, did not answer it, has no schedule for its card, and no
+    follow-up of that card is open, graded, or resting after its re-sends were used up.
+    Only posts whose reveal is older than the answer window (``revealed_before``).
+    """
+    member = channel_members.c.member_id
+    other = daily_posts.alias("other_post")
+    active = or_(
+        exists(
+            select(answers.c.id)
+            .join(other, other.c.id == answers.c.post_id)
+            .where(
+                answers.c.member_id == member,
+                other.c.channel_id == channel_members.c.channel_id,
+                answers.c.created_at >= since,
+            )
+        ),
+        exists(
+            select(grades.c.post_id)
+            .join(other, other.c.id == grades.c.post_id)
+            .where(
+                grades.c.member_id == member,
+                other.c.channel_id == channel_members.c.channel_id,
+                grades.c.updated_at >= since,
+            )
+        ),
+    )
+    answered = exists(
+        select(answers.c.id).where(
+            answers.c.post_id == daily_posts.c.id, answers.c.member_id == member
+        )
+    )
+    has_state = exists(
+        select(card_states.c.member_id).where(
+            card_states.c.member_id == member, card_states.c.card_key == daily_posts.c.card_key
+        )
+    )
+    resting = and_(
+        followups.c.status == "expired",
+        followups.c.attempt >= resends,
+        or_(members.c.last_active_at.is_(None), members.c.last_active_at < followups.c.expires_at),
+    )
+    blocked = exists(
+        select(followups.c.id).where(
+            followups.c.member_id == member,
+            followups.c.card_key == daily_posts.c.card_key,
+            or_(followups.c.status.in_(OPEN + CLOSED), resting),
+        )
+    )
+    rank = (
+        func.row_number()
+        .over(partition_by=member, order_by=(daily_posts.c.posted_at, daily_posts.c.id))
+        .label("rank")
+    )
+    ranked = (
+        select(
+            member.label("member_id"),
+            daily_posts.c.card_key,
+            daily_posts.c.posted_at,
+            daily_posts.c.channel_id,
+            daily_posts.c.id.label("post_id"),
+            rank,
+        )
+        .select_from(channel_members)
+        .join(daily_posts, daily_posts.c.channel_id == channel_members.c.channel_id)
+        .join(channels, channels.c.id == daily_posts.c.channel_id)
+        .join(members, members.c.id == member)
+        .where(
+            channels.c.catchups,
+            channels.c.enabled,
+            ~channels.c.paused,
+            daily_posts.c.status == "posted",
+            daily_posts.c.card_key.is_not(None),
+            daily_posts.c.posted_at >= since,
+            daily_posts.c.revealed_at <= revealed_before,
+            daily_posts.c.local_date >= channel_members.c.joined_on,
+            ~members.c.catchups_off,
+            _ready(now),
+            active,
+            ~answered,
+            ~has_state,
+            ~blocked,
+        )
+        .subquery()
+    )
+    query = (
+        select(ranked, *[c for c in members.c if c.name != "id"])
+        .join(members, members.c.id == ranked.c.member_id)
+        .where(ranked.c.rank <= per_member)
+        .order_by(ranked.c.member_id, ranked.c.rank)
+        .limit(limit)
+    )
+    result = []
+    for row in conn.execute(query):
+        m = row._mapping
+        found = convert.member_from(m, id_key="member_id")
+        result.append(
+            DueCard(found, m["card_key"], m["posted_at"], m["channel_id"], "catchup", m["post_id"])
+        )
+    return result
+
+
+class Followups:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def claim(
+        self,
+        member_id: int,
+        card_key: str,
+        due_at: datetime,
+        local_date: date,
+        now: datetime,
+        *,
+        kind: str = "review",
+        post_id: int | None = None,
+    ) -> int | None:
+        """An intent for one DM of this due card, the next attempt; None if one is open."""
+        chain = self.chain(member_id, card_key, due_at)
+        if any(f.status in OPEN or f.status in CLOSED for f in chain):
+            return None
+        stmt = convert.upsert(self._conn, followups).values(
+            member_id=member_id,
+            card_key=card_key,
+            due_at=due_at,
+            attempt=len(chain),
+            kind=kind,
+            post_id=post_id,
+            local_date=local_date,
+            status="intent",
+            created_at=now,
+        )
+        result = self._conn.execute(stmt.on_conflict_do_nothing())
+        if result.rowcount != 1:
+            return None
+        query = select(followups.c.id).where(
+            followups.c.member_id == member_id,
+            followups.c.card_key == card_key,
+            followups.c.due_at == due_at,
+            followups.c.attempt == len(chain),
+        )
+        return int(self._conn.execute(query).scalar_one())
+
+    def get(self, followup_id: int) -> FollowupRow | None:
+        row = self._conn.execute(select(followups).where(followups.c.id == followup_id)).first()
+        return _followup(row) if row else None
+
+    def chain(self, member_id: int, card_key: str, due_at: datetime) -> list[FollowupRow]:
+        """Every DM sent for one due card (the first and its re-sends), in order."""
+        query = (
+            select(followups)
+            .where(
+                followups.c.member_id == member_id,
+                followups.c.card_key == card_key,
+                followups.c.due_at == due_at,
+            )
+            .order_by(followups.c.attempt)
+        )
+        return [_followup(r) for r in self._conn.execute(query)]
+
+    def mark(self, followup_id: int, status: str, **values: Any) -> None:
+        self._conn.execute(
+            update(followups).where(followups.c.id == followup_id).values(status=status, **values)
+        )
+
+    def drop(self, followup_id: int) -> None:
+        self._conn.execute(followups.delete().where(followups.c.id == followup_id))
+
+    def sent_on(self, member_id: int, local_date: date) -> int:
+        query = select(func.count()).where(
+            followups.c.member_id == member_id, followups.c.local_date == local_date
+        )
+        return int(self._conn.execute(query).scalar_one())
+
+    def expire(self, now: datetime) -> list[FollowupRow]:
+        """Mark sent, ungraded follow-ups past their expiry as expired; returns them."""
+        query = select(followups).where(
+            followups.c.status.in_(("sent", "shown")), followups.c.expires_at <= now
+        )
+        rows = [_followup(r) for r in self._conn.execute(query)]
+        if rows:
+            self._conn.execute(
+                update(followups)
+                .where(followups.c.id.in_([r.id for r in rows]))
+                .values(status="expired")
+            )
+        return rows
+
+    def stale_intents(self, created_before: datetime) -> list[FollowupRow]:
+        query = select(followups).where(
+            followups.c.status == "intent", followups.c.created_at < created_before
+        )
+        return [_followup(r) for r in self._conn.execute(query)]
+
+    def for_member(self, member_id: int) -> list[FollowupRow]:
+        query = select(followups).where(followups.c.member_id == member_id).order_by(followups.c.id)
+        return [_followup(r) for r in self._conn.execute(query)]
+
+    def catchups(
+        self,
+        now: datetime,
+        *,
+        since: datetime,
+        revealed_before: datetime,
+        resends: int,
+        per_member: int = 5,
+        limit: int = 50_000,
+    ) -> list[DueCard]:
+        return catchup_rows(
+            self._conn,
+            now,
+            since=since,
+            revealed_before=revealed_before,
+            resends=resends,
+            per_member=per_member,
+            limit=limit,
+        )

@@ -283,7 +283,7 @@ class ReviewsRepo(Protocol):
 
     def hold(self, member_id: int, card_key: str, since: datetime) -> None: ...
 
-    def due(self, now: datetime, per_member: int = 5, limit: int = 50_000) -> list[DueCard]:
+    def due(self, now: datetime, per_member: int = 5, limit: int = 1000) -> list[DueCard]:
         """Due, reviewed cards of members who take follow-ups and have no open one for it."""
         ...
 

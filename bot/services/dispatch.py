@@ -16,6 +16,7 @@ One run (the follow-up job) does four things, each asking the store what is due:
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from bot.services.base import Service
 
 log = structlog.get_logger("studybot.followups")
 
+PAGE_MEMBERS = 1000
+"""Members per selection page; each served member's next batch moves on, so pages differ."""
+MAX_PAGES = 1000
 TITLES = {"review": "🔁 Time to review", "catchup": "📬 A question you missed"}
 
 
@@ -64,31 +68,39 @@ class Dispatch(Service):
         now = self.now()
         await self.expire(now)
         await self.reconcile(now)
+        limit = asyncio.Semaphore(self.policy.followup_concurrency)
+        sent = 0
+        for page in range(MAX_PAGES):
+            select = functools.partial(self._select, now=now, with_catchups=page == 0)
+            items, channels = await self.store.read(select)
+            if not items:
+                break
+            by_member: dict[int, list[DueCard]] = defaultdict(list)
+            for item in items:  # reviews first: they are about to be forgotten
+                by_member[item.member.id].append(item)
+            done = await asyncio.gather(
+                *(self._batch(batch, channels, now, limit) for batch in by_member.values())
+            )
+            sent += sum(done)
+        return sent
+
+    def _select(
+        self, tx: Tx, *, now: datetime, with_catchups: bool
+    ) -> tuple[list[DueCard], dict[int, ChannelRow]]:
+        """A page of ready members' due cards; the first page also brings catch-ups."""
         policy = self.policy
-
-        def select(tx: Tx) -> tuple[list[DueCard], dict[int, ChannelRow]]:
-            items = tx.reviews.due(now, per_member=policy.followup_batch)
-            if policy.catchups:
-                items += tx.followups.catchups(
-                    now,
-                    since=now - timedelta(weeks=policy.catchup_weeks),
-                    revealed_before=now - policy.answer_window,
-                    resends=policy.followup_resends,
-                    per_member=policy.followup_batch,
-                )
-            ids = {i.origin_channel_id for i in items if i.origin_channel_id is not None}
-            found = {cid: tx.channels.get(cid) for cid in ids}
-            return items, {cid: row for cid, row in found.items() if row is not None}
-
-        items, channels = await self.store.read(select)
-        by_member: dict[int, list[DueCard]] = defaultdict(list)
-        for item in items:  # reviews first: they are about to be forgotten
-            by_member[item.member.id].append(item)
-        limit = asyncio.Semaphore(policy.followup_concurrency)
-        sent = await asyncio.gather(
-            *(self._batch(batch, channels, now, limit) for batch in by_member.values())
-        )
-        return sum(sent)
+        items = tx.reviews.due(now, per_member=policy.followup_batch, limit=PAGE_MEMBERS)
+        if with_catchups and policy.catchups:
+            items += tx.followups.catchups(
+                now,
+                since=now - timedelta(weeks=policy.catchup_weeks),
+                revealed_before=now - policy.answer_window,
+                resends=policy.followup_resends,
+                per_member=policy.followup_batch,
+            )
+        ids = {i.origin_channel_id for i in items if i.origin_channel_id is not None}
+        found = {cid: tx.channels.get(cid) for cid in ids}
+        return items, {cid: row for cid, row in found.items() if row is not None}
 
     async def expire(self, now: datetime) -> list[FollowupRow]:
         resends = self.policy.followup_resends

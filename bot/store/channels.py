@@ -13,6 +13,7 @@ from bot.core.streaks import StreakState
 from bot.ports.records import ChannelRow, MemberRow, MembershipRow
 from bot.store import convert
 from bot.store.convert import execute_row, ignoring
+from bot.store.followups import refresh_next_due
 from bot.store.tables import channel_members, channels, members
 
 _CHANNEL_BY_ID = select(channels).where(channels.c.id == bindparam("id"))
@@ -209,6 +210,8 @@ class Members:
         if unknown:
             raise ValueError(f"not a member setting: {', '.join(sorted(unknown))}")
         self._conn.execute(update(members).where(members.c.id == member_id).values(**values))
+        if "last_active_at" in values:  # resting cards of this member may be sendable again
+            refresh_next_due(self._conn, member_id)
 
     def delete(self, member_id: int) -> None:
         self._conn.execute(delete(members).where(members.c.id == member_id))

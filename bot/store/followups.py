@@ -56,7 +56,8 @@ def _ready(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> list[DueCard]:
+def _sendable() -> list[ColumnElement[bool]]:
+    """A reviewed card with no open follow-up that is not resting (correlated on members)."""
     open_followup = (
         select(followups.c.id)
         .where(
@@ -68,6 +69,29 @@ def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> li
     )
     not_held = or_(
         card_states.c.held_since.is_(None), members.c.last_active_at > card_states.c.held_since
+    )
+    return [card_states.c.reps > 0, not_held, ~open_followup]
+
+
+def refresh_next_due(conn: Connection, member_id: int) -> None:
+    """Keep ``members.next_due_at``: the member's earliest sendable due card."""
+    earliest = (
+        select(func.min(card_states.c.due_at))
+        .where(card_states.c.member_id == member_id, *_sendable())
+        .scalar_subquery()
+    )
+    conn.execute(update(members).where(members.c.id == member_id).values(next_due_at=earliest))
+
+
+def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> list[DueCard]:
+    """A page of ready members (earliest due first, at most ``limit``), each with up to
+    ``per_member`` of their own due cards. Served members move their ``next_batch_at``
+    on, so the next page holds other members: paging never starves anybody."""
+    page = (
+        select(members.c.id)
+        .where(members.c.next_due_at <= now, _ready(now))
+        .order_by(members.c.next_due_at, members.c.id)
+        .limit(limit)
     )
     rank = (
         func.row_number()
@@ -86,13 +110,7 @@ def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> li
             rank,
         )
         .join(members, members.c.id == card_states.c.member_id)
-        .where(
-            card_states.c.due_at <= now,
-            card_states.c.reps > 0,
-            _ready(now),
-            not_held,
-            ~open_followup,
-        )
+        .where(card_states.c.member_id.in_(page), card_states.c.due_at <= now, *_sendable())
         .subquery()
     )
     query = (
@@ -100,7 +118,6 @@ def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> li
         .join(members, members.c.id == ranked.c.member_id)
         .where(ranked.c.rank <= per_member)
         .order_by(ranked.c.member_id, ranked.c.rank)
-        .limit(limit)
     )
     result = []
     for row in conn.execute(query):
@@ -257,6 +274,7 @@ class Followups:
         result = self._conn.execute(stmt.on_conflict_do_nothing())
         if result.rowcount != 1:
             return None
+        refresh_next_due(self._conn, member_id)
         query = select(followups.c.id).where(
             followups.c.member_id == member_id,
             followups.c.card_key == card_key,
@@ -286,9 +304,24 @@ class Followups:
         self._conn.execute(
             update(followups).where(followups.c.id == followup_id).values(status=status, **values)
         )
+        if status not in OPEN:  # the card may be sendable again
+            self._refresh_owner(followup_id)
 
     def drop(self, followup_id: int) -> None:
+        member_id = self._owner(followup_id)
         self._conn.execute(followups.delete().where(followups.c.id == followup_id))
+        if member_id is not None:
+            refresh_next_due(self._conn, member_id)
+
+    def _owner(self, followup_id: int) -> int | None:
+        query = select(followups.c.member_id).where(followups.c.id == followup_id)
+        found = self._conn.execute(query).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def _refresh_owner(self, followup_id: int) -> None:
+        member_id = self._owner(followup_id)
+        if member_id is not None:
+            refresh_next_due(self._conn, member_id)
 
     def sent_on(self, member_id: int, local_date: date) -> int:
         query = select(func.count()).where(
@@ -308,6 +341,8 @@ class Followups:
                 .where(followups.c.id.in_([r.id for r in rows]))
                 .values(status="expired")
             )
+        for member_id in {r.member_id for r in rows}:
+            refresh_next_due(self._conn, member_id)
         return rows
 
     def stale_intents(self, created_before: datetime) -> list[FollowupRow]:

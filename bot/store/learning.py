@@ -18,7 +18,7 @@ from bot.ports.records import (
     StoredCardState,
 )
 from bot.store.convert import execute_row, ignoring
-from bot.store.followups import due_rows
+from bot.store.followups import due_rows, refresh_next_due
 from bot.store.tables import (
     answers,
     card_states,
@@ -259,6 +259,7 @@ class Reviews:
             "held_since": None,
         }
         execute_row(self._conn, "card_states.save", _save_state, card_states, row)
+        refresh_next_due(self._conn, member_id)
 
     def delete_state(self, member_id: int, card_key: str) -> None:
         self._conn.execute(
@@ -266,12 +267,14 @@ class Reviews:
                 card_states.c.member_id == member_id, card_states.c.card_key == card_key
             )
         )
+        refresh_next_due(self._conn, member_id)
 
     def states_for(self, member_id: int) -> list[StoredCardState]:
         return [_card_state(r) for r in self._conn.execute(_STATES, {"m": member_id})]
 
-    def due(self, now: datetime, per_member: int = 5, limit: int = 50_000) -> list[DueCard]:
-        """Each ready member's own due cards, oldest first, at most ``per_member`` each.
+    def due(self, now: datetime, per_member: int = 5, limit: int = 1000) -> list[DueCard]:
+        """A page of at most ``limit`` ready members, each with up to ``per_member`` of
+        their own due cards, oldest first.
 
         A member is ready when they take follow-ups, their DMs are open, their next batch
         time has come, and the card has no open follow-up and is not held (re-sends used
@@ -287,6 +290,7 @@ class Reviews:
             .where(card_states.c.member_id == member_id, card_states.c.card_key == card_key)
             .values(held_since=since)
         )
+        refresh_next_due(self._conn, member_id)
 
     def backlog(self, now: datetime) -> int:
         """Reviewed cards due now, across members (the follow-up backlog)."""

@@ -123,7 +123,9 @@ members = Table(
     Column("catchups_off", Boolean, nullable=False, default=False),
     Column("study_days", String(20)),
     Column("next_batch_at", UTCDateTime),
+    Column("next_due_at", UTCDateTime),
     UniqueConstraint("platform", "workspace", "user_ref"),
+    Index("ix_members_next_due_at", "next_due_at"),
 )
 
 channel_members = Table(
@@ -231,6 +233,7 @@ card_states = Table(
     Column("held_since", UTCDateTime),
     PrimaryKeyConstraint("member_id", "card_key"),
     Index("ix_card_states_due_at", "due_at"),
+    Index("ix_card_states_member_due", "member_id", "due_at"),
 )
 
 followups = Table(

@@ -251,6 +251,16 @@ async def test_due_cards_are_chosen_per_member_so_nobody_starves(
         by_member[item.member.id] = by_member.get(item.member.id, 0) + 1
     assert len(by_member) == 30
     assert set(by_member.values()) == {2}
+    # Paged: served members move their next batch on, so the next page holds others.
+    seen: set[int] = set()
+    with sync_tx(store) as tx:
+        for _ in range(3):
+            page = {item.member.id for item in tx.reviews.due(now, per_member=2, limit=10)}
+            assert len(page) == 10 and not page & seen
+            seen |= page
+            for member_id in page:
+                tx.members.set_member(member_id, next_batch_at=now + timedelta(hours=2))
+        assert tx.reviews.due(now, per_member=2, limit=10) == []
 
 
 @dataclass

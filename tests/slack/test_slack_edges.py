@@ -11,7 +11,7 @@ import pytest
 
 from tests.dbtools import sync_tx
 from tests.fakes import FakeClock
-from tests.slack.conftest import SECRET, SlackWorld, eventually, running_app
+from tests.slack.conftest import SECRET, SlackWorld, button, eventually, running_app
 from tests.slack.fake_slack import BOT_USER, FakeSlack, command_body, signed
 
 
@@ -251,3 +251,22 @@ async def test_shutdown_lets_a_running_handler_finish(slack: SlackWorld) -> None
     await asyncio.wait_for(asyncio.shield(slack.app.runner), 10)
     # run() returned only after the handler had answered.
     assert [r for r in slack.fake.responses if r["token"] == body_token]
+
+
+async def test_a_followup_dm_whose_answer_was_lost_is_found_by_its_key(slack: SlackWorld) -> None:
+    quiz = await slack.command("alpha 1", user="U1", command="/quiz", count=2)
+    answer_card = await slack.press(button(quiz), "U1", "C1")
+    await slack.press(button(answer_card, "Again"), "U1", "C1")  # due tomorrow
+    slack.clock.advance(days=1, hours=1)
+    slack.fake.lose_next_response.add("chat.postMessage")
+    assert await slack.app.study.followups.send_due() == 0  # it reached Slack; no answer
+    assert len(slack.fake.posts("DU1")) == 1
+    slack.clock.advance(minutes=3)  # past the claim's lease
+    await slack.app.study.followups.send_due()
+    assert len(slack.fake.posts("DU1")) == 1  # looked up in the DM by its key, not re-sent
+    with sync_tx(slack.app.store) as tx:
+        member = tx.members.find("slack", "T1", "U1")
+        assert member is not None
+        (followup,) = tx.followups.for_member(member.id)
+        assert followup.status == "sent"
+        assert followup.message_ref == slack.fake.messages["DU1"][0]["ts"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Subquery, and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
-from bot.ports.records import DueCard, FollowupRow
+from bot.ports.records import DueCard, FollowupRow, MemberRow
 from bot.store import convert
 from bot.store.tables import (
     answers,
@@ -83,6 +83,24 @@ def refresh_next_due(conn: Connection, member_id: int) -> None:
     conn.execute(update(members).where(members.c.id == member_id).values(next_due_at=earliest))
 
 
+def _top_per_member(
+    conn: Connection, ranked: Subquery, per_member: int, limit: int | None = None
+) -> list[tuple[MemberRow, Any]]:
+    """The first ``per_member`` rows of each member in ``ranked``, with the member."""
+    query = (
+        select(ranked, *[c for c in members.c if c.name != "id"])
+        .join(members, members.c.id == ranked.c.member_id)
+        .where(ranked.c.rank <= per_member)
+        .order_by(ranked.c.member_id, ranked.c.rank)
+        .limit(limit)
+    )
+    found = []
+    for row in conn.execute(query):
+        m = row._mapping
+        found.append((convert.member_from(m, id_key="member_id"), m))
+    return found
+
+
 def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> list[DueCard]:
     """A page of ready members (earliest due first, at most ``limit``), each with up to
     ``per_member`` of their own due cards. Served members move their ``next_batch_at``
@@ -113,18 +131,10 @@ def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> li
         .where(card_states.c.member_id.in_(page), card_states.c.due_at <= now, *_sendable())
         .subquery()
     )
-    query = (
-        select(ranked, *[c for c in members.c if c.name != "id"])
-        .join(members, members.c.id == ranked.c.member_id)
-        .where(ranked.c.rank <= per_member)
-        .order_by(ranked.c.member_id, ranked.c.rank)
-    )
-    result = []
-    for row in conn.execute(query):
-        m = row._mapping
-        member = convert.member_from(m, id_key="member_id")
-        result.append(DueCard(member, m["card_key"], m["due_at"], m["origin_channel_id"]))
-    return result
+    return [
+        DueCard(member, m["card_key"], m["due_at"], m["origin_channel_id"])
+        for member, m in _top_per_member(conn, ranked, per_member)
+    ]
 
 
 def catchup_rows(
@@ -224,21 +234,10 @@ def catchup_rows(
         )
         .subquery()
     )
-    query = (
-        select(ranked, *[c for c in members.c if c.name != "id"])
-        .join(members, members.c.id == ranked.c.member_id)
-        .where(ranked.c.rank <= per_member)
-        .order_by(ranked.c.member_id, ranked.c.rank)
-        .limit(limit)
-    )
-    result = []
-    for row in conn.execute(query):
-        m = row._mapping
-        found = convert.member_from(m, id_key="member_id")
-        result.append(
-            DueCard(found, m["card_key"], m["posted_at"], m["channel_id"], "catchup", m["post_id"])
-        )
-    return result
+    return [
+        DueCard(member, m["card_key"], m["posted_at"], m["channel_id"], "catchup", m["post_id"])
+        for member, m in _top_per_member(conn, ranked, per_member, limit)
+    ]
 
 
 class Followups:

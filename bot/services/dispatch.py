@@ -36,7 +36,7 @@ from bot.services.base import Service
 
 log = structlog.get_logger("studybot.followups")
 
-PAGE_MEMBERS = 1000
+PAGE_MEMBERS = 500
 """Members per selection page; each served member's next batch moves on, so pages differ."""
 MAX_PAGES = 1000
 TITLES = {"review": "🔁 Time to review", "catchup": "📬 A question you missed"}
@@ -47,6 +47,13 @@ class _Claimed:
     followup_id: int
     item: DueCard
     card: Card
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    member: MemberRow
+    claimed: list[_Claimed]
+    expires: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +76,62 @@ class Dispatch(Service):
         await self.expire(now)
         await self.reconcile(now)
         limit = asyncio.Semaphore(self.policy.followup_concurrency)
+        claim = functools.partial(self._select_and_claim, now=now)
+        batches = await self.store.write(functools.partial(claim, with_catchups=True))
         sent = 0
-        for page in range(MAX_PAGES):
-            select = functools.partial(self._select, now=now, with_catchups=page == 0)
-            items, channels = await self.store.read(select)
-            if not items:
+        for _ in range(MAX_PAGES):
+            if batches is None:
                 break
-            by_member: dict[int, list[DueCard]] = defaultdict(list)
-            for item in items:  # reviews first: they are about to be forgotten
-                by_member[item.member.id].append(item)
-            done = await asyncio.gather(
-                *(self._batch(batch, channels, now, limit) for batch in by_member.values())
-            )
-            sent += sum(done)
+            # Send this page while the next one is chosen and claimed: the claims moved
+            # these members' next batch on, so the next page holds other members.
+            sending = asyncio.create_task(self._send_page(batches, now, limit))
+            try:
+                batches = await self.store.write(functools.partial(claim, with_catchups=False))
+            finally:
+                sent += await sending
         return sent
+
+    def _select_and_claim(
+        self, tx: Tx, *, now: datetime, with_catchups: bool
+    ) -> list[_Batch] | None:
+        """Claim a batch for each member of the next page (None: nobody is ready)."""
+        items, channels = self._select(tx, now=now, with_catchups=with_catchups)
+        if not items:
+            return None
+        by_member: dict[int, list[DueCard]] = defaultdict(list)
+        for item in items:  # reviews first: they are about to be forgotten
+            by_member[item.member.id].append(item)
+        batches = []
+        for member_items in by_member.values():
+            member = member_items[0].member
+            channel = channels.get(member_items[0].origin_channel_id or 0)
+            tz = zone(self.member_tz(member, channel))
+            waking = self.waking(member, channel)
+            if not waking.is_open(now, tz):
+                tx.members.set_member(member.id, next_batch_at=waking.next_open(now, tz))
+                continue
+            cards = [(i, c) for i in member_items if (c := self.decks.card(i.card_key))]
+            claimed = self._claim(tx, member, cards, now, tz, waking)
+            if claimed:
+                expires = waking.add(now, self.policy.followup_expiry, tz)
+                batches.append(_Batch(member, claimed, expires))
+        return batches
+
+    async def _send_page(
+        self, batches: list[_Batch], now: datetime, limit: asyncio.Semaphore
+    ) -> int:
+        """Send every claimed DM of a page (within the bound), then record them at once."""
+        results = await asyncio.gather(
+            *(asyncio.gather(*(self._send(b.member, c, limit) for c in b.claimed)) for b in batches)
+        )
+
+        def record(tx: Tx) -> None:
+            for batch, outcomes in zip(batches, results, strict=True):
+                self._record(tx, batch.member, list(outcomes), now, batch.expires)
+
+        if batches:
+            await self.store.write(record)
+        return sum(1 for outcomes in results for o in outcomes if o.ref)
 
     def _select(
         self, tx: Tx, *, now: datetime, with_catchups: bool
@@ -169,30 +218,6 @@ class Dispatch(Service):
             )
         )
         log.info("followup_reconciled", followup=row.id)
-
-    async def _batch(
-        self,
-        items: list[DueCard],
-        channels: dict[int, ChannelRow],
-        now: datetime,
-        limit: asyncio.Semaphore,
-    ) -> int:
-        member = items[0].member
-        channel = channels.get(items[0].origin_channel_id or 0)
-        tz = zone(self.member_tz(member, channel))
-        waking = self.waking(member, channel)
-        if not waking.is_open(now, tz):
-            opens = waking.next_open(now, tz)
-            await self.store.write(lambda tx: tx.members.set_member(member.id, next_batch_at=opens))
-            return 0
-        cards = [(i, c) for i in items if (c := self.decks.card(i.card_key)) is not None]
-        claimed = await self.store.write(lambda tx: self._claim(tx, member, cards, now, tz, waking))
-        if not claimed:
-            return 0
-        outcomes = await asyncio.gather(*(self._send(member, c, limit) for c in claimed))
-        expires = waking.add(now, self.policy.followup_expiry, tz)
-        await self.store.write(lambda tx: self._record(tx, member, outcomes, now, expires))
-        return sum(1 for o in outcomes if o.ref)
 
     @staticmethod
     def _release(followup_id: int) -> Callable[[Tx], None]:

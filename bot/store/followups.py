@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from bot.ports.records import DueCard, FollowupRow, MemberRow
 from bot.store import convert
+from bot.store.convert import ignoring
 from bot.store.tables import (
     answers,
     card_states,
@@ -73,14 +84,36 @@ def _sendable() -> list[ColumnElement[bool]]:
     return [card_states.c.reps > 0, not_held, ~open_followup]
 
 
-def refresh_next_due(conn: Connection, member_id: int) -> None:
-    """Keep ``members.next_due_at``: the member's earliest sendable due card."""
-    earliest = (
-        select(func.min(card_states.c.due_at))
-        .where(card_states.c.member_id == member_id, *_sendable())
+_REFRESH = (
+    update(members)
+    .where(members.c.id == bindparam("member"))
+    .values(
+        next_due_at=select(func.min(card_states.c.due_at))
+        .where(card_states.c.member_id == bindparam("member"), *_sendable())
         .scalar_subquery()
     )
-    conn.execute(update(members).where(members.c.id == member_id).values(next_due_at=earliest))
+)
+_CHAIN = (
+    select(followups)
+    .where(
+        followups.c.member_id == bindparam("m"),
+        followups.c.card_key == bindparam("k"),
+        followups.c.due_at == bindparam("d"),
+    )
+    .order_by(followups.c.attempt)
+)
+_CLAIMED = select(followups.c.id).where(
+    followups.c.member_id == bindparam("m"),
+    followups.c.card_key == bindparam("k"),
+    followups.c.due_at == bindparam("d"),
+    followups.c.attempt == bindparam("a"),
+)
+_OWNER = select(followups.c.member_id).where(followups.c.id == bindparam("id"))
+
+
+def refresh_next_due(conn: Connection, member_id: int) -> None:
+    """Keep ``members.next_due_at``: the member's earliest sendable due card."""
+    conn.execute(_REFRESH, {"member": member_id})
 
 
 def _top_per_member(
@@ -259,28 +292,29 @@ class Followups:
         chain = self.chain(member_id, card_key, due_at)
         if any(f.status in OPEN or f.status in CLOSED for f in chain):
             return None
-        stmt = convert.upsert(self._conn, followups).values(
-            member_id=member_id,
-            card_key=card_key,
-            due_at=due_at,
-            attempt=len(chain),
-            kind=kind,
-            post_id=post_id,
-            local_date=local_date,
-            status="intent",
-            created_at=now,
-        )
-        result = self._conn.execute(stmt.on_conflict_do_nothing())
-        if result.rowcount != 1:
+        row = {
+            "member_id": member_id,
+            "card_key": card_key,
+            "due_at": due_at,
+            "attempt": len(chain),
+            "kind": kind,
+            "post_id": post_id,
+            "local_date": local_date,
+            "status": "intent",
+            "created_at": now,
+            "sent_at": None,
+            "message_ref": None,
+            "shown_at": None,
+            "graded_at": None,
+            "grade": None,
+            "expires_at": None,
+        }
+        stmt = convert.prepared(self._conn, "followups.claim", ignoring(followups))
+        if self._conn.execute(stmt, row).rowcount != 1:
             return None
         refresh_next_due(self._conn, member_id)
-        query = select(followups.c.id).where(
-            followups.c.member_id == member_id,
-            followups.c.card_key == card_key,
-            followups.c.due_at == due_at,
-            followups.c.attempt == len(chain),
-        )
-        return int(self._conn.execute(query).scalar_one())
+        found = {"m": member_id, "k": card_key, "d": due_at, "a": len(chain)}
+        return int(self._conn.execute(_CLAIMED, found).scalar_one())
 
     def get(self, followup_id: int) -> FollowupRow | None:
         row = self._conn.execute(select(followups).where(followups.c.id == followup_id)).first()
@@ -288,16 +322,8 @@ class Followups:
 
     def chain(self, member_id: int, card_key: str, due_at: datetime) -> list[FollowupRow]:
         """Every DM sent for one due card (the first and its re-sends), in order."""
-        query = (
-            select(followups)
-            .where(
-                followups.c.member_id == member_id,
-                followups.c.card_key == card_key,
-                followups.c.due_at == due_at,
-            )
-            .order_by(followups.c.attempt)
-        )
-        return [_followup(r) for r in self._conn.execute(query)]
+        rows = self._conn.execute(_CHAIN, {"m": member_id, "k": card_key, "d": due_at})
+        return [_followup(r) for r in rows]
 
     def mark(self, followup_id: int, status: str, **values: Any) -> None:
         self._conn.execute(
@@ -313,8 +339,7 @@ class Followups:
             refresh_next_due(self._conn, member_id)
 
     def _owner(self, followup_id: int) -> int | None:
-        query = select(followups.c.member_id).where(followups.c.id == followup_id)
-        found = self._conn.execute(query).scalar_one_or_none()
+        found = self._conn.execute(_OWNER, {"id": followup_id}).scalar_one_or_none()
         return None if found is None else int(found)
 
     def _refresh_owner(self, followup_id: int) -> None:

@@ -79,12 +79,12 @@ async def build(
         stack.push_async_callback(store.close)
         metrics = Metrics()
         store.on_write = metrics.store_write.observe
+        # Auto retention simulates FSRS for a moment: do it before a scaled clock starts.
+        book = await asyncio.to_thread(SrsBook, retention=settings.desired_retention)
         if clock is None:
             scaled = clock_speed != 1.0 or clock_epoch is not None
             clock = ScaledClock(clock_speed, clock_epoch) if scaled else SystemClock()
         chats = Chats()
-        # auto retention runs a short simulation: off the event loop.
-        book = await asyncio.to_thread(SrsBook, retention=settings.desired_retention)
         deps = Deps(
             store=store,
             chats=chats,

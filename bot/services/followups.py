@@ -50,6 +50,8 @@ class Followups(Service):
             card = self.decks.card(followup.card_key)
             if card is None:
                 raise NotFound("This card is no longer in any deck.")
+            if followup.status in ("graded", "replaced"):
+                raise InvalidInput("You already graded this review.")
             if followup.status == "sent":
                 tx.followups.mark(followup_id, "shown", shown_at=now)
             intervals = Learning(self.deps).preview(tx, member, card.key, now)

@@ -125,7 +125,7 @@ class FollowupRow:
     @property
     def key(self) -> str:
         """The send key the DM carries, so a re-send can find it first."""
-        return f"followup:{self.id}"
+        return followup_key(self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +155,11 @@ class WeekRow:
     name: str
     points: int
     on_time_reviews: int
+
+
+def followup_key(followup_id: int) -> str:
+    """The send key a follow-up DM carries, so a re-send can look it up first."""
+    return f"followup:{followup_id}"
 
 
 @dataclass(frozen=True, slots=True)

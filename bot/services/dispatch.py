@@ -29,7 +29,7 @@ from bot.core.errors import ChatError, TargetUnavailable
 from bot.core.models import Card
 from bot.core.schedule import local_date, zone
 from bot.core.waking import Waking, next_local_day, study_days
-from bot.ports.records import ChannelRow, DueCard, FollowupRow, MemberRow
+from bot.ports.records import ChannelRow, DueCard, FollowupRow, MemberRow, followup_key
 from bot.ports.store import Tx
 from bot.services import messages
 from bot.services.base import Service
@@ -269,7 +269,7 @@ class Dispatch(Service):
         chat = self.deps.chats.get(member.platform)
         if chat is None:
             return _Outcome(claimed)
-        key = f"followup:{claimed.followup_id}"
+        key = followup_key(claimed.followup_id)
         async with limit:
             try:
                 posted = await chat.send_dm(member.workspace, member.user_ref, message, key=key)

@@ -74,8 +74,15 @@ class FakeChat:
         return Posted(ref, target.thread or ref)
 
     async def find_post(self, target: Target, key: str) -> Posted | None:
+        """Like the platforms: a channel's history holds top-level messages only; a
+        thread's replies are found only by looking in that thread. ``lookups_fail``: the
+        lookup itself errors (which is not "not found")."""
+        if self.lookups_fail:
+            raise ChatError("lookup failed")
         for sent in self.sent:
-            if sent.key == key and sent.target.channel == target.channel:
+            if sent.key != key or sent.target.channel != target.channel:
+                continue
+            if sent.target.thread == target.thread:
                 return Posted(sent.ref, sent.target.thread or sent.ref)
         return None
 

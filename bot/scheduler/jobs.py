@@ -32,7 +32,7 @@ class Job:
 
 def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[Job]:
     async def dispatch() -> object:
-        fixed = await study.posting.reconcile()
+        fixed = await study.posting.reconcile() + await study.leaderboards.reconcile()
         report = await study.posting.post_due()
         revealed = await study.posting.reveal_due()
         boards = await study.leaderboards.post_due()

@@ -3,7 +3,9 @@
 One run (the follow-up job) does four things, each asking the store what is due:
 
 1. expire: sent, ungraded DMs past their expiry (waking time) are closed; their card is
-   due again; after ``followup_resends`` re-sends it rests until the member is next active;
+   due again; it rests until the member is next active when the member has not been
+   active since the DM went out (it is still unread: a second copy would only pile up) or
+   after ``followup_resends`` re-sends;
 2. reconcile: a claim whose send never finished (a crash, a lost answer) is looked up in
    the member's DMs by its key: found, it is recorded as sent; not found, released (the
    next run claims it again); a lookup that fails decides nothing;
@@ -47,6 +49,11 @@ class _Claimed:
     followup_id: int
     item: DueCard
     card: Card
+
+
+def unseen(row: FollowupRow, last_active_at: datetime | None) -> bool:
+    """The member has done nothing since this DM was sent: they have not seen it yet."""
+    return last_active_at is None or row.sent_at is None or last_active_at < row.sent_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +163,14 @@ class Dispatch(Service):
 
         def unit(tx: Tx) -> list[FollowupRow]:
             expired = tx.followups.expire(now)
+            active: dict[int, datetime | None] = {}
             for row in expired:
-                if row.kind == "review" and row.attempt >= resends:
+                if row.member_id not in active:
+                    member = tx.members.get(row.member_id)
+                    active[row.member_id] = member.last_active_at if member else None
+                if row.kind == "review" and (
+                    row.attempt >= resends or unseen(row, active[row.member_id])
+                ):
                     tx.reviews.hold(row.member_id, row.card_key, now)
             return expired
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import structlog
 
@@ -16,6 +17,15 @@ from bot.services import messages
 from bot.services.base import Service
 
 log = structlog.get_logger("studybot.leaderboards")
+
+
+def leaderboard_key(channel_id: int, week: date) -> str:
+    """The send key of one channel's table for one week (found again after a crash)."""
+    return f"studybot:leaderboard:{channel_id}:{week.isoformat()}"
+
+
+def _missed(tx: Tx, *, channel_id: int, week: date) -> None:
+    tx.leaderboards.set_status(channel_id, week, "missed")
 
 
 class Leaderboards(Service):
@@ -48,18 +58,56 @@ class Leaderboards(Service):
 
         if await self.store.write(claim) != "intent":
             return False
-        message = await self.weekly_message(channel, week, title="Last week's leaderboard")
+        return await self._send(channel, week, now, look_first=False)
+
+    async def reconcile(self) -> int:
+        """Finish leaderboards whose send did not finish (a crash, an error, no connection).
+
+        The channel is searched for the table's key first; only a lookup that answers "not
+        there" lets it be sent again. A week that has since ended is marked missed.
+        """
+        now = self.now()
+        before = now - self.policy.intent_lease
+        stale = await self.store.read(lambda tx: tx.leaderboards.stale_intents(before))
+        fixed = 0
+        for channel_id, week in stale:
+
+            def take(tx: Tx, c: int = channel_id, w: date = week) -> ChannelRow | None:
+                return tx.channels.get(c) if tx.leaderboards.reclaim(c, w, now, before) else None
+
+            channel = await self.store.write(take)
+            if channel is None:
+                continue
+            current = week_start(local_date(now, zone(channel.settings.tz))) - timedelta(days=7)
+            if week != current:
+                await self.store.write(partial(_missed, channel_id=channel_id, week=week))
+                continue
+            fixed += int(await self._send(channel, week, now, look_first=True))
+        return fixed
+
+    async def _send(
+        self, channel: ChannelRow, week: date, now: datetime, *, look_first: bool
+    ) -> bool:
         chat = self.deps.chats.get(channel.platform)
         if chat is None:
             return False
+        key = leaderboard_key(channel.id, week)
         try:
-            posted = await chat.post(channel.target(), message)
-        except TargetUnavailable as exc:
-            await self.pause_channel(channel, exc.reason)
+            posted = await chat.find_post(channel.target(), key) if look_first else None
+        except ChatError as exc:  # unknown is not "not there": the claim waits for an answer
+            log.warning("leaderboard_lookup_failed", channel=channel.id, error=str(exc))
             return False
-        except ChatError:
-            log.warning("leaderboard_failed", channel=channel.id)
-            return False
+        if posted is None:
+            message = await self.weekly_message(channel, week, title="Last week's leaderboard")
+            try:
+                posted = await chat.post(channel.target(), message, key=key)
+            except TargetUnavailable as exc:
+                await self.store.write(partial(_missed, channel_id=channel.id, week=week))
+                await self.pause_channel(channel, exc.reason)
+                return False
+            except ChatError as exc:  # the claim stays; reconcile looks before it re-sends
+                log.warning("leaderboard_failed", channel=channel.id, error=str(exc))
+                return False
         ref = posted.message_ref
         await self.store.write(lambda tx: tx.leaderboards.record(channel.id, week, ref, now))
         return True

@@ -25,7 +25,7 @@ from bot.core.schedule import (
     reveal_due,
     zone,
 )
-from bot.ports.chat import Chat, Posted
+from bot.ports.chat import Posted
 from bot.ports.records import ChannelRow, PostRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -130,7 +130,11 @@ class Posting(Service):
             chat = self.deps.chats.get(channel.platform) if channel else None
             if channel is None or card is None or chat is None:
                 continue
-            found = await self._find(chat, channel, post_key(post))
+            try:
+                found = await chat.find_post(channel.target(), post_key(post))
+            except ChatError as exc:  # unknown is not "not there": wait for a lookup that answers
+                log.warning("post_lookup_failed", channel=channel.id, error=str(exc))
+                continue
             if found is not None:
                 await self._record_post(channel, post, found, now, caught_up=True)
                 fixed += 1
@@ -237,12 +241,6 @@ class Posting(Service):
             tx.channels.set_next(channel.id, cycle=cycle)
         return post, pick.card
 
-    async def _find(self, chat: Chat, channel: ChannelRow, key: str) -> Posted | None:
-        try:
-            return await chat.find_post(channel.target(), key)
-        except ChatError:
-            return None
-
     async def _send(
         self, channel: ChannelRow, post: PostRow, card: Card, *, caught_up: bool
     ) -> bool:
@@ -304,8 +302,13 @@ class Posting(Service):
         chat = self.deps.chats.get(channel.platform) if channel else None
         if channel is None or card is None or chat is None or post.thread_ref is None:
             return False
-        target = channel.target(thread=post.thread_ref)
-        found = await self._find(chat, channel, reveal_key(post)) if reconcile else None
+        target = channel.target(thread=post.thread_ref)  # a reveal lives in the thread
+        try:  # a retry looks first: an earlier send may have landed and lost its answer
+            retry = reconcile or post.reveal_status == "intent"
+            found = await chat.find_post(target, reveal_key(post)) if retry else None
+        except ChatError as exc:  # unknown is not "not there": the claim waits
+            log.warning("reveal_lookup_failed", post=post.id, error=str(exc))
+            return False
         if found is None:
             message = messages.reveal(card, answered=answered, policy=self.policy)
             try:
@@ -313,8 +316,8 @@ class Posting(Service):
             except TargetUnavailable as exc:
                 await self.pause_channel(channel, exc.reason)
                 return False
-            except ChatError:
-                await self.store.write(lambda tx: tx.posts.release_reveal(post.id))
+            except ChatError as exc:  # the claim stays: reconcile looks before it re-sends
+                log.warning("reveal_failed", post=post.id, error=str(exc))
                 return False
         ref = found.message_ref
         await self.store.write(lambda tx: tx.posts.record_reveal(post.id, ref, now))

@@ -184,7 +184,8 @@ def catchup_rows(
 
     Active: answered or graded a post of that channel since ``since``. Missed: the member
     joined before the post, did not answer it, has no schedule for its card, and no
-    follow-up of that card is open, graded, or resting after its re-sends were used up.
+    follow-up of that card is open, graded, or resting (re-sends used up, or expired unseen:
+    the member has not been active since it was sent) until the member is next active.
     Only posts whose reveal is older than the answer window (``revealed_before``).
     """
     member = channel_members.c.member_id
@@ -219,10 +220,11 @@ def catchup_rows(
             card_states.c.member_id == member, card_states.c.card_key == daily_posts.c.card_key
         )
     )
-    resting = and_(
+    idle = members.c.last_active_at.is_(None)
+    resting = and_(  # as a held review card: re-sends used up, or it was never seen
         followups.c.status == "expired",
-        followups.c.attempt >= resends,
-        or_(members.c.last_active_at.is_(None), members.c.last_active_at < followups.c.expires_at),
+        or_(followups.c.attempt >= resends, idle, members.c.last_active_at < followups.c.sent_at),
+        or_(idle, members.c.last_active_at < followups.c.expires_at),
     )
     blocked = exists(
         select(followups.c.id).where(

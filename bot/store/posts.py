@@ -264,13 +264,6 @@ class Posts:
             .values(reveal_status=POSTED, reveal_ref=reveal_ref, revealed_at=at)
         )
 
-    def release_reveal(self, post_id: int) -> None:
-        self._conn.execute(
-            update(daily_posts)
-            .where(daily_posts.c.id == post_id, daily_posts.c.reveal_status == INTENT)
-            .values(reveal_status="pending", reveal_claimed_at=None)
-        )
-
     def stale_reveals(self, claimed_before: datetime) -> list[PostRow]:
         query = select(daily_posts).where(
             daily_posts.c.reveal_status == INTENT,
@@ -294,6 +287,34 @@ class Leaderboards:
             update(leaderboards)
             .where(leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start)
             .values(status=POSTED, message_ref=ref, posted_at=now)
+        )
+
+    def stale_intents(self, claimed_before: datetime) -> list[tuple[int, date]]:
+        """Claimed leaderboards whose send never finished: (channel id, week start)."""
+        query = select(leaderboards.c.channel_id, leaderboards.c.week_start).where(
+            leaderboards.c.status == INTENT, leaderboards.c.claimed_at < claimed_before
+        )
+        return [(int(r[0]), r[1]) for r in self._conn.execute(query)]
+
+    def reclaim(self, channel_id: int, week_start: date, now: datetime, before: datetime) -> bool:
+        """Take over a stale claim (only if nobody else took it since)."""
+        result = self._conn.execute(
+            update(leaderboards)
+            .where(
+                leaderboards.c.channel_id == channel_id,
+                leaderboards.c.week_start == week_start,
+                leaderboards.c.status == INTENT,
+                leaderboards.c.claimed_at < before,
+            )
+            .values(claimed_at=now)
+        )
+        return result.rowcount == 1
+
+    def set_status(self, channel_id: int, week_start: date, status: str) -> None:
+        self._conn.execute(
+            update(leaderboards)
+            .where(leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start)
+            .values(status=status)
         )
 
     def status(self, channel_id: int, week_start: date) -> str | None:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -176,6 +177,39 @@ def test_the_bundled_deck_is_used_by_default(tmp_path: Path) -> None:
     assert "sources: 203 of 203 covered" in result.stdout
 
 
+def _read_until(stream: IO[str], text: str, *, timeout: float) -> str:
+    """Lines from ``stream`` up to the first that contains ``text`` (or the timeout).
+
+    A thread reads, so a slow start-up is waited for without blocking past the deadline;
+    it stops right after ``text``, leaving the rest of the stream to the caller.
+    """
+    import queue
+    import threading
+    import time
+
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line)
+            if text in line:
+                return
+        lines.put("")  # end of output
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        seen.append(line)
+        if not line or text in line:
+            break
+    return "".join(seen)
+
+
 def test_clock_speed_lets_the_scheduler_post_by_itself(tmp_path: Path) -> None:
     """At --clock-speed 600 a post due in ten minutes of bot time comes in a second."""
     import time
@@ -211,11 +245,14 @@ def test_clock_speed_lets_the_scheduler_post_by_itself(tmp_path: Path) -> None:
     assert proc.stdin is not None
     proc.stdin.write(f"/study setup days=daily time={soon}\n")
     proc.stdin.flush()
-    time.sleep(4)  # 40 minutes of bot time
-    proc.stdin.close()
     assert proc.stdout is not None
+    # Wait for the post however slow the start-up is (a loaded machine), then give the
+    # scheduler 20 more minutes of bot time in which a second post would show up.
+    seen = _read_until(proc.stdout, "📚 Question of the day", timeout=90)
+    time.sleep(2)
+    proc.stdin.close()
     with proc.stdout:
-        out = proc.stdout.read()
+        out = seen + proc.stdout.read()
     assert proc.wait(timeout=30) == 0, (tmp_path / "stderr.log").read_text()
     errors.close()
     assert out.count("📚 Question of the day") == 1

@@ -159,3 +159,104 @@ async def test_status_shows_the_next_post_in_local_time(
     await set_up(study, world, clock)
     status = text_of(await run(study, world.admin, world.channel, "/study status"))
     assert "next post: Mon 2025-03-03 09:30 CET" in status
+
+
+async def test_a_reveal_whose_answer_was_lost_is_found_in_its_thread_not_sent_twice(
+    study: StudyBot, world: World, clock: FakeClock, chat: FakeChat, store: SqlStore
+) -> None:
+    await set_up(study, world, clock)
+    clock.set(datetime(2025, 3, 3, 8, 31, tzinfo=UTC))
+    await study.posting.post_due()
+    chat.lose_record_of.add("studybot:reveal:1:2025-03-03")
+    clock.advance(hours=6, minutes=5)
+    assert await study.posting.reveal_due() == 0  # it landed; the answer was lost
+    assert len(chat.posts("reveal")) == 1
+    clock.advance(minutes=3)
+    chat.lookups_fail = True  # a lookup that errors decides nothing
+    assert await study.posting.reconcile() == 0
+    assert await study.posting.reveal_due() == 0
+    assert len(chat.posts("reveal")) == 1
+    chat.lookups_fail = False
+    clock.advance(minutes=3)
+    assert await study.posting.reconcile() == 1  # found in the thread: recorded, not re-sent
+    assert len(chat.posts("reveal")) == 1
+    with sync_tx(store) as tx:
+        post = tx.posts.latest(1)
+        assert post is not None and post.reveal_status == "posted"
+
+
+async def test_a_daily_post_lookup_that_fails_is_not_taken_for_not_found(
+    study: StudyBot, world: World, clock: FakeClock, chat: FakeChat, store: SqlStore
+) -> None:
+    await set_up(study, world, clock)
+    chat.lose_record_of.add("studybot:post:1:2025-03-03")
+    clock.set(datetime(2025, 3, 3, 8, 31, tzinfo=UTC))
+    await study.posting.post_due()
+    chat.lookups_fail = True
+    for _ in range(3):
+        clock.advance(minutes=3)
+        assert await study.posting.reconcile() == 0
+    assert len(chat.posts()) == 1
+    chat.lookups_fail = False
+    clock.advance(minutes=3)
+    assert await study.posting.reconcile() == 1
+    assert len(chat.posts()) == 1
+
+
+async def leaderboard_time(store: SqlStore) -> datetime:
+    with sync_tx(store) as tx:
+        channel = tx.channels.get(1)
+        assert channel is not None and channel.next_leaderboard_at is not None
+        return channel.next_leaderboard_at
+
+
+async def test_a_leaderboard_that_failed_to_send_is_sent_once_later(
+    study: StudyBot, world: World, clock: FakeClock, chat: FakeChat, store: SqlStore
+) -> None:
+    """Its time moves on at the claim; the claim itself is finished by reconcile."""
+    await set_up(study, world, clock)
+    clock.set(await leaderboard_time(store))
+    chat.transient_failures = 1  # e.g. the platform is not connected yet
+    assert await study.leaderboards.post_due() == 0
+    assert await study.leaderboards.post_due() == 0  # the claim holds; its time moved on
+    clock.advance(minutes=1)
+    assert await study.leaderboards.reconcile() == 0  # inside the lease
+    clock.advance(minutes=2)
+    assert await study.leaderboards.reconcile() == 1
+    assert await study.leaderboards.reconcile() == 0
+    assert len(chat.posts("leaderboard")) == 1
+
+
+async def test_a_leaderboard_whose_answer_was_lost_is_found_not_posted_twice(
+    study: StudyBot, world: World, clock: FakeClock, chat: FakeChat, store: SqlStore
+) -> None:
+    await set_up(study, world, clock)
+    when = await leaderboard_time(store)
+    clock.set(when)
+    (key,) = [f"studybot:leaderboard:1:{(when - timedelta(days=7)).date().isoformat()}"]
+    chat.lose_record_of.add(key)
+    assert await study.leaderboards.post_due() == 0
+    clock.advance(minutes=3)
+    chat.lookups_fail = True
+    assert await study.leaderboards.reconcile() == 0
+    chat.lookups_fail = False
+    clock.advance(minutes=3)
+    assert await study.leaderboards.reconcile() == 1
+    assert len(chat.posts("leaderboard")) == 1
+    assert [s.key for s in chat.posts("leaderboard")] == [key]
+
+
+async def test_a_stranded_leaderboard_of_a_week_gone_by_is_marked_missed(
+    study: StudyBot, world: World, clock: FakeClock, chat: FakeChat, store: SqlStore
+) -> None:
+    await set_up(study, world, clock)
+    clock.set(await leaderboard_time(store))
+    chat.transient_failures = 1
+    await study.leaderboards.post_due()
+    clock.advance(days=7, minutes=-30)  # the process was gone for a week
+    assert await study.leaderboards.reconcile() == 0
+    assert chat.posts("leaderboard") == []
+    with sync_tx(store) as tx:
+        week = (clock.now() - timedelta(days=14)).date()
+        monday = week - timedelta(days=week.weekday())
+        assert tx.leaderboards.status(1, monday) == "missed"

@@ -53,6 +53,14 @@ def catchups(chat: FakeChat, user: str) -> list[Message]:
     return [m for m in dms_to(chat, user) if m.kind == "catchup"]
 
 
+async def take_part(study: StudyBot, chat: FakeChat, world: World, who: Actor) -> None:
+    """Today's question is posted and ``who`` answers it (and nothing else)."""
+    await run(study, world.admin, world.channel, "/study setup")
+    await run(study, world.admin, world.channel, "/study post-now")
+    post = chat.posts()[-1]
+    await study.message(who, world.thread(post.ref), f"a-{post.ref}", "my answer")
+
+
 async def test_an_ignored_followup_expires_and_comes_back_then_rests(
     store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
 ) -> None:
@@ -63,20 +71,44 @@ async def test_an_ignored_followup_expires_and_comes_back_then_rests(
     assert await study.followups.send_due() == 1
     clock.advance(hours=12)  # Tuesday evening: 12 waking hours are not 24
     assert await study.followups.send_due() == 0
+    clock.set(MONDAY + timedelta(days=2))
+    await take_part(study, chat, world, world.alice)  # around on Wednesday, DM ignored
     clock.set(MONDAY + timedelta(days=3))  # Thursday 10:00: expired, due again, re-sent
     assert await study.followups.send_due() == 1
     first, second = dms_to(chat, "U1")
     assert first.buttons[0].action != second.buttons[0].action
+    clock.advance(hours=1)
+    await take_part(study, chat, world, world.alice)  # the re-send is ignored as well
     clock.set(MONDAY + timedelta(days=6))  # the re-send expired too: re-sends used up
     assert await study.followups.send_due() == 0
     clock.set(MONDAY + timedelta(days=7))
     assert await study.followups.send_due() == 0  # rests until Alice is next active
-    await run(study, world.admin, world.channel, "/study setup")
-    await run(study, world.admin, world.channel, "/study post-now")
-    post = chat.posts()[-1]
-    await study.message(world.alice, world.thread(post.ref), "a1", "back")  # active again
+    await take_part(study, chat, world, world.alice)  # active again
     clock.advance(hours=2)
     assert await study.followups.send_due() >= 1
+
+
+async def test_a_followup_nobody_has_seen_is_not_sent_twice(
+    store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
+) -> None:
+    """Away since the DM went out: it is still unread, so it waits for them, not a copy."""
+    study = make_study(store, chat, clock, library, policy(followup_resends=2))
+    clock.set(MONDAY)
+    await forget_cards(study, world.alice, world, 1)
+    clock.set(MONDAY + timedelta(days=1))
+    assert await study.followups.send_due() == 1
+    for day in (3, 4, 7):  # expired on Thursday; Alice does nothing until next Tuesday
+        clock.set(MONDAY + timedelta(days=day))
+        assert await study.followups.send_due() == 0
+    assert len(dms_to(chat, "U1")) == 1
+    clock.set(MONDAY + timedelta(days=8))
+    await take_part(study, chat, world, world.alice)  # back, the old DM scrolled away
+    clock.advance(hours=2)
+    assert await study.followups.send_due() == 1
+    first, second = dms_to(chat, "U1")
+    shown = await study.button(world.alice, button(first, "Show answer"))  # old one, late
+    assert "Graded Good" in text_of(await study.button(world.alice, button(shown, "Good")))
+    assert is_error(await study.button(world.alice, button(second, "Show answer")))
 
 
 async def test_an_expired_dm_still_grades_once(
@@ -87,6 +119,8 @@ async def test_an_expired_dm_still_grades_once(
     await forget_cards(study, world.alice, world, 1)
     clock.set(MONDAY + timedelta(days=1))
     await study.followups.send_due()
+    clock.set(MONDAY + timedelta(days=2))
+    await take_part(study, chat, world, world.alice)
     clock.set(MONDAY + timedelta(days=3))
     await study.followups.send_due()
     first, second = dms_to(chat, "U1")

@@ -170,3 +170,17 @@ class DueCard:
     origin_channel_id: int | None
     kind: str = "review"
     post_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """An inbound platform event, stored before it was acknowledged."""
+
+    id: int
+    platform: str
+    event_id: str
+    kind: str
+    payload: str
+    """JSON, as the adapter wrote it."""
+    received_at: datetime
+    attempts: int

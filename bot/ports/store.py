@@ -22,6 +22,7 @@ from bot.ports.records import (
     DueCard,
     FollowupRow,
     GradeRow,
+    InboxRow,
     MemberRow,
     MembershipRow,
     PostRow,
@@ -422,6 +423,26 @@ class EventsRepo(Protocol):
     def prune(self, before: datetime) -> int: ...
 
 
+class InboxRepo(Protocol):
+    """Inbound events stored before their ack, handled after it (see bot/store/inbox.py)."""
+
+    def add(
+        self, platform: str, event_id: str, kind: str, payload: str, now: datetime
+    ) -> int | None: ...
+
+    def open(self, platform: str, taken_before: datetime, limit: int = 100) -> list[InboxRow]: ...
+
+    def take(self, row_id: int, now: datetime, taken_before: datetime) -> bool: ...
+
+    def done(self, row_id: int, now: datetime, error: str | None = None) -> None: ...
+
+    def failed(self, row_id: int, error: str) -> None: ...
+
+    def backlog(self, platform: str) -> int: ...
+
+    def prune(self, before: datetime) -> int: ...
+
+
 class Tx(Protocol):
     """One transaction, with a repository per area."""
 
@@ -460,6 +481,9 @@ class Tx(Protocol):
 
     @property
     def tuning(self) -> TuningRepo: ...
+
+    @property
+    def inbox(self) -> InboxRepo: ...
 
 
 class Store(Protocol):

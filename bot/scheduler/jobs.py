@@ -58,6 +58,7 @@ def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[J
         Job("dispatch", tick, dispatch),
         Job("followups", max(tick, 60.0) * 5, followups),
         Job("streaks", 3600.0, study.streaks.roll_over),
+        Job("inbox", 3600.0, study.inbox.prune),
         Job("tune", 7 * 24 * 3600.0, study.tuning.weekly),
     ]
 

@@ -18,6 +18,7 @@ from bot.ports.store import Tx
 from bot.services.base import Deps, Service
 from bot.services.channels import Channels
 from bot.services.followups import Followups
+from bot.services.inbox import Inbox
 from bot.services.inflight import InFlight
 from bot.services.info import Info
 from bot.services.leaderboards import Leaderboards
@@ -45,6 +46,7 @@ class StudyBot(Service):
         self.privacy = Privacy(deps)
         self.tuning = Tuning(deps)
         self.inflight = InFlight()
+        self.inbox = Inbox(deps)
 
     async def command(self, actor: Actor, place: Place, command: Command) -> Reply:
         try:

@@ -19,6 +19,7 @@ from bot.ports.store import Tx
 from bot.store.channels import Channels, Members
 from bot.store.engine import Runner, open_runners, upgrade
 from bot.store.followups import Followups
+from bot.store.inbox import Inbox
 from bot.store.learning import Answers, Quizzes, Reviews
 from bot.store.posts import Leaderboards, Posts
 from bot.store.progress import Activity, Events, StreakAudit
@@ -44,6 +45,7 @@ class SqlTx:
         self.audit = StreakAudit(conn)
         self.events = Events(conn)
         self.tuning = Tuning(conn)
+        self.inbox = Inbox(conn)
 
 
 class SqlStore:

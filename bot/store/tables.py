@@ -324,6 +324,23 @@ processed_events = Table(
     Index("ix_processed_events_received_at", "received_at"),
 )
 
+inbox = Table(
+    "inbox",
+    metadata,
+    _id(),
+    Column("platform", String(16), nullable=False),
+    Column("event_id", String(120), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("taken_at", UTCDateTime),
+    Column("handled_at", UTCDateTime),
+    Column("error", Text),
+    UniqueConstraint("platform", "event_id"),
+    Index("ix_inbox_open", "handled_at", "received_at"),
+)
+
 streak_audit = Table(
     "streak_audit",
     metadata,

@@ -18,6 +18,12 @@ class Metrics:
             ["platform", "kind", "outcome"],
             registry=r,
         )
+        self.errors = Counter(
+            "studybot_interaction_errors_total",
+            "Interactions that failed unexpectedly (the member got an apology)",
+            ["platform", "kind"],
+            registry=r,
+        )
         self.duplicates = Counter(
             "studybot_duplicate_deliveries_total",
             "Redelivered events absorbed",

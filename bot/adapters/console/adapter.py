@@ -20,7 +20,7 @@ from typing import TextIO
 
 import structlog
 
-from bot.adapters.base import record_interaction
+from bot.adapters.base import APOLOGY, record_interaction
 from bot.adapters.console.chat import ConsoleChat
 from bot.adapters.console.render import CHANNEL, Printer
 from bot.core import emoji
@@ -119,7 +119,7 @@ class ConsoleAdapter:
             outcome = "rejected"
         except Exception:
             log.exception("console_line_failed")
-            self.printer.write("  (error) Something went wrong; the log has the details.")
+            self.printer.write(f"  (error) {APOLOGY}")
             outcome = "error"
         record_interaction(
             "console",

@@ -9,6 +9,7 @@ from discord import app_commands
 
 from bot.adapters.discord import commands as discord_commands
 from bot.core.commands import STUDY, parse, parse_line
+from bot.services.study import StudyBot
 
 ROOT = Path(__file__).parent.parent
 
@@ -65,3 +66,7 @@ def test_readme_invite_uses_the_least_permissions() -> None:
     readme = (ROOT / "README.md").read_text()
     assert f"permissions={needed.value}" in readme
     assert "scope=bot+applications.commands" in readme
+
+
+async def test_every_subcommand_has_a_route_in_the_service(study: StudyBot) -> None:
+    assert set(study.routes) == {s.name for s in STUDY}

@@ -8,12 +8,50 @@ of subcommands: help text, platform registration and the parity test all read it
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from bot.core.errors import InvalidInput
 
-QUIZ_MIN, QUIZ_MAX, QUIZ_DEFAULT = 1, 20, 5
+QUIZ_MIN, QUIZ_MAX, QUIZ_DEFAULT = 1, 20, 5  # QUIZ's count option says the same
 MAX_ANSWER_CHARS = 4000
+
+
+OptionKind = Literal["text", "int", "bool", "member"]
+OptionForm = Literal["key", "word", "value", "rest"]
+Suggest = Literal["topics", "decks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One typed option of a command, and how it joins the command's text form."""
+
+    name: str
+    kind: OptionKind
+    description: str
+    form: OptionForm = "key"
+    """``key``: ``name=value``; ``word``: the bare name when true (a ``bool``); ``value``:
+    the value as a positional argument; ``rest``: the value is the verbatim text."""
+    required: bool = False
+    low: int | None = None
+    high: int | None = None
+    """Bounds of an ``int``; ``high`` is the longest ``text``."""
+    default: int | None = None
+    suggest: Suggest | None = None
+    """Platforms that can suggest values as one types (Discord autocomplete)."""
+
+
+def _key(name: str, description: str, **more: Any) -> Option:
+    return Option(name, "text", description, high=TEXT_MAX, **more)
+
+
+def _word(name: str, description: str) -> Option:
+    return Option(name, "bool", description, form="word")
+
+
+TEXT_MAX = 100
+"""The longest value of a text option (Discord bounds every string option)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,38 +60,140 @@ class Subcommand:
     usage: str
     summary: str
     admin: bool = False
+    """Admins only (some options of a member command are, too: see ``Command.needs_admin``)."""
+    options: tuple[Option, ...] = ()
+    public: bool = False
+    """Its outcome is shown to the channel when it succeeds; refusals stay private."""
 
 
+_TOGGLE = (
+    _word("followups", "Your review DMs instead of the channel"),
+    _word("catchups", "Your DMs of questions you missed instead of the channel"),
+    Option(
+        "days",
+        "text",
+        "With followups on resume: your study days, e.g. mon,wed,fri (or channel)",
+        high=40,
+    ),
+)
 STUDY: tuple[Subcommand, ...] = (
     Subcommand("help", "/study help", "what the bot does and every command"),
-    Subcommand("streak", "/study streak [MEMBER N [reason]]", "your streak; admins can repair one"),
+    Subcommand(
+        "streak",
+        "/study streak [MEMBER N [reason]]",
+        "your streak; admins can repair one",
+        options=(
+            Option("member", "member", "Repair this member's streak (admin)", form="value"),
+            Option("days", "int", "The streak to set", form="value", low=0, high=10_000),
+            Option("reason", "text", "Why (kept in the audit log)", form="value", high=TEXT_MAX),
+        ),
+    ),
     Subcommand("leaderboard", "/study leaderboard", "this week's points so far"),
     Subcommand("stats", "/study stats", "your streak, points, cards learned, retention, due"),
     Subcommand("topics", "/study topics", "the topics you can study, with card counts"),
     Subcommand("status", "/study status", "this channel's schedule and state"),
-    Subcommand("answer", "/study answer TEXT", "answer today's question without the thread"),
+    Subcommand(
+        "answer",
+        "/study answer TEXT",
+        "answer today's question without the thread",
+        options=(Option("text", "text", "Your answer", form="rest", required=True, high=2000),),
+    ),
     Subcommand("export", "/study export", "all your data as JSON"),
-    Subcommand("forget-me", "/study forget-me", "delete all your data"),
-    Subcommand("setup", "/study setup [key=value ...]", "enable and configure", admin=True),
+    Subcommand(
+        "forget-me",
+        "/study forget-me",
+        "delete all your data",
+        options=(_word("confirm", "Yes, delete everything the bot keeps about me"),),
+    ),
+    Subcommand(
+        "setup",
+        "/study setup [key=value ...]",
+        "enable and configure",
+        admin=True,
+        public=True,
+        options=(
+            _key("time", "Post time, HH:MM"),
+            _key("tz", "Timezone, Area/City"),
+            _key("days", "mon-fri or mon,wed,fri"),
+            _key("reveal", "HH:MM or +6h"),
+            _key("decks", "Comma list", suggest="decks"),
+            _key("topics", "Comma list", suggest="topics"),
+            _key("levels", "Comma list"),
+            _key("catchups", "on or off: DMs of missed questions for this channel"),
+        ),
+    ),
     Subcommand("post-now", "/study post-now", "post today's question now", admin=True),
     Subcommand("reveal-now", "/study reveal-now", "reveal the open question now", admin=True),
-    Subcommand("skip", "/study skip", "skip today's question", admin=True),
+    Subcommand("skip", "/study skip", "skip today's question", admin=True, public=True),
     Subcommand(
         "pause",
         "/study pause [followups|catchups]",
         "pause the channel (or your review DMs, or your missed-question DMs)",
         admin=True,
+        public=True,
+        options=_TOGGLE[:2],
     ),
     Subcommand(
         "resume",
         "/study resume [followups [days=mon,wed,fri]|catchups]",
         "resume the channel (or your DMs, on your own study days)",
         admin=True,
+        public=True,
+        options=_TOGGLE,
     ),
 )
 STUDY_NAMES: tuple[str, ...] = tuple(s.name for s in STUDY)
-QUIZ_USAGE = "/quiz [topic] [count]"
-SETUP_KEYS = ("time", "tz", "days", "reveal", "decks", "topics", "levels", "catchups")
+QUIZ = Subcommand(
+    "quiz",
+    "/quiz [topic] [count]",
+    "practice now",
+    options=(
+        Option(
+            "topic", "text", "A topic (default: any)", form="value", high=TEXT_MAX, suggest="topics"
+        ),
+        Option(
+            "count",
+            "int",
+            "How many cards",
+            form="value",
+            low=QUIZ_MIN,
+            high=QUIZ_MAX,
+            default=QUIZ_DEFAULT,
+        ),
+    ),
+)
+QUIZ_USAGE = QUIZ.usage
+SETUP_KEYS = tuple(o.name for o in STUDY[STUDY_NAMES.index("setup")].options)
+
+
+def subcommand(name: str) -> Subcommand:
+    return STUDY[STUDY_NAMES.index(name)]
+
+
+def from_options(spec: Subcommand, values: Mapping[str, object]) -> Command:
+    """The ``Command`` a platform's typed options stand for (its text form's meaning).
+
+    Options join in declaration order: ``key`` as ``name=value``, ``word`` as the bare
+    name when true, ``value`` as a positional argument, ``rest`` as the verbatim text.
+    Unset options (``None``, false) are left out.
+    """
+    args: list[str] = []
+    rest = ""
+    for option in spec.options:
+        value = values.get(option.name)
+        if value is None or value is False:
+            continue
+        if option.form == "key":
+            args.append(f"{option.name}={value}")
+        elif option.form == "word":
+            args.append(option.name)
+        elif option.form == "value":
+            args.append(str(value))
+        else:
+            rest = str(value)
+    if spec is QUIZ:
+        return Command("quiz", None, tuple(args), " ".join(args))
+    return Command("study", spec.name, tuple(args), rest or " ".join(args))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ come back as replies, so each adapter's error boundary only has to log the rest.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import structlog
 
 from bot.core.commands import Command, parse_quiz
@@ -31,6 +33,12 @@ from bot.services.tuning import Tuning
 
 log = structlog.get_logger("studybot.study")
 
+Route = Callable[[Actor, Place, Command], Awaitable[Reply]]
+
+
+async def _now(reply: Reply) -> Reply:
+    return reply
+
 
 class StudyBot(Service):
     def __init__(self, deps: Deps) -> None:
@@ -47,6 +55,7 @@ class StudyBot(Service):
         self.tuning = Tuning(deps)
         self.inflight = InFlight()
         self.inbox = Inbox(deps)
+        self.routes = self._routes()
 
     async def command(self, actor: Actor, place: Place, command: Command) -> Reply:
         try:
@@ -57,48 +66,57 @@ class StudyBot(Service):
     async def _command(self, actor: Actor, place: Place, cmd: Command) -> Reply:
         if cmd.name == "quiz":
             return await self.quiz.start(actor, place, parse_quiz(cmd.args))
-        sub = cmd.sub or "help"
-        if sub == "help":
-            return self.info.help()
-        if sub == "streak":
-            if cmd.args:
-                return await self._repair(actor, place, cmd.args)
-            return await self.info.streak(actor, place)
-        if sub == "stats":
-            return await self.info.stats(actor, place)
-        if sub == "leaderboard":
-            return await self.info.leaderboard(place)
-        if sub == "topics":
-            return await self.info.topics(place)
-        if sub == "status":
-            return await self.channels.status(place)
-        if sub == "answer":
-            return await self.threads.answer(
-                actor, Place(place.platform, place.workspace, place.channel), None, cmd.rest
-            )
-        if sub == "export":
-            return await self.privacy.export(actor)
-        if sub == "forget-me":
-            if cmd.args[:1] == ("confirm",):
-                return await self.privacy.forget(actor)
-            return self.privacy.confirm_forget()
-        if sub == "setup":
-            return await self.channels.setup(actor, place, cmd.args)
-        if sub in ("pause", "resume"):
-            paused = sub == "pause"
-            if cmd.args[:1] == ("followups",):
-                return await self.followups.set_paused(actor, paused, cmd.args[1:])
-            if cmd.args == ("catchups",):
-                return await self.followups.set_catchups(actor, on=not paused)
-            if cmd.args:
-                raise InvalidInput(
-                    f"Usage: /study {sub} (the channel), /study {sub} followups"
-                    f" or /study {sub} catchups"
-                )
-            return await self.channels.set_paused(actor, place, paused)
-        return await self._admin_action(actor, place, sub)
+        route = self.routes.get(cmd.sub or "help")
+        if route is None:  # parse() only makes commands of STUDY; a route is missing
+            raise InvalidInput(f"Unknown subcommand {cmd.sub!r}. Try /study help.")
+        return await route(actor, place, cmd)
 
-    async def _admin_action(self, actor: Actor, place: Place, sub: str) -> Reply:
+    def _routes(self) -> dict[str, Route]:
+        """Each subcommand of ``bot.core.commands.STUDY`` and the method that runs it."""
+        info, privacy = self.info, self.privacy
+        return {
+            "help": lambda a, p, c: _now(info.help()),
+            "streak": self._streak,
+            "stats": lambda a, p, c: info.stats(a, p),
+            "leaderboard": lambda a, p, c: info.leaderboard(p),
+            "topics": lambda a, p, c: info.topics(p),
+            "status": lambda a, p, c: self.channels.status(p),
+            "answer": lambda a, p, c: self.threads.answer(
+                a, Place(p.platform, p.workspace, p.channel), None, c.rest
+            ),
+            "export": lambda a, p, c: privacy.export(a),
+            "forget-me": lambda a, p, c: (
+                privacy.forget(a) if c.args[:1] == ("confirm",) else _now(privacy.confirm_forget())
+            ),
+            "setup": lambda a, p, c: self.channels.setup(a, p, c.args),
+            "pause": self._toggle,
+            "resume": self._toggle,
+            "post-now": self._admin_action,
+            "reveal-now": self._admin_action,
+            "skip": self._admin_action,
+        }
+
+    async def _streak(self, actor: Actor, place: Place, cmd: Command) -> Reply:
+        if cmd.args:
+            return await self._repair(actor, place, cmd.args)
+        return await self.info.streak(actor, place)
+
+    async def _toggle(self, actor: Actor, place: Place, cmd: Command) -> Reply:
+        sub = cmd.sub or "pause"
+        paused = sub == "pause"
+        if cmd.args[:1] == ("followups",):
+            return await self.followups.set_paused(actor, paused, cmd.args[1:])
+        if cmd.args == ("catchups",):
+            return await self.followups.set_catchups(actor, on=not paused)
+        if cmd.args:
+            raise InvalidInput(
+                f"Usage: /study {sub} (the channel), /study {sub} followups"
+                f" or /study {sub} catchups"
+            )
+        return await self.channels.set_paused(actor, place, paused)
+
+    async def _admin_action(self, actor: Actor, place: Place, cmd: Command) -> Reply:
+        sub = cmd.sub or ""
         what = {"post-now": "post now", "reveal-now": "reveal now", "skip": "skip a day"}[sub]
 
         def unit(tx: Tx) -> ChannelRow | None:

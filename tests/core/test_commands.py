@@ -2,7 +2,17 @@ from datetime import time
 
 import pytest
 
-from bot.core.commands import STUDY_NAMES, parse, parse_line, parse_quiz
+from bot.core.commands import (
+    QUIZ,
+    SETUP_KEYS,
+    STUDY,
+    STUDY_NAMES,
+    from_options,
+    parse,
+    parse_line,
+    parse_quiz,
+    subcommand,
+)
 from bot.core.errors import InvalidInput
 from bot.core.models import ChannelSettings
 from bot.core.schedule import parse_reveal
@@ -103,3 +113,51 @@ def test_setup_applies_everything() -> None:
 def test_setup_rejects_bad_values_all_or_nothing(arg: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         apply_setup(BASE, ("time=11:00", arg), decks=DECKS, topics=TOPICS)
+
+
+# ---- commands as data: typed options mean what the text form means ----------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "text"),
+    [
+        (
+            "setup",
+            {"time": "10:00", "tz": "Europe/Berlin", "catchups": "off"},
+            "setup time=10:00 tz=Europe/Berlin catchups=off",
+        ),
+        ("streak", {"member": "U2", "days": 4, "reason": "outage"}, "streak U2 4 outage"),
+        ("resume", {"followups": True, "days": "mon,wed"}, "resume followups days=mon,wed"),
+        ("pause", {"catchups": True, "followups": False}, "pause catchups"),
+        ("forget-me", {"confirm": True}, "forget-me confirm"),
+        ("forget-me", {"confirm": False}, "forget-me"),
+        ("stats", {}, "stats"),
+    ],
+)
+def test_typed_options_make_the_command_the_text_makes(
+    name: str, values: dict[str, object], text: str
+) -> None:
+    typed = from_options(subcommand(name), values)
+    parsed = parse("study", text)
+    assert (typed.name, typed.sub, typed.args) == (parsed.name, parsed.sub, parsed.args)
+
+
+def test_an_answer_keeps_its_text_verbatim_and_a_quiz_its_order() -> None:
+    answer = from_options(subcommand("answer"), {"text": "a  b\n c"})
+    assert (answer.sub, answer.args, answer.rest) == ("answer", (), "a  b\n c")
+    quiz = from_options(QUIZ, {"topic": "asyncio", "count": 3})
+    assert (quiz.name, quiz.args) == ("quiz", ("asyncio", "3"))
+    assert parse_quiz(quiz.args) == parse_quiz(parse("quiz", "asyncio 3").args)
+
+
+def test_every_option_is_described_and_bounded() -> None:
+    for spec in (*STUDY, QUIZ):
+        for option in spec.options:
+            assert option.description, f"{spec.name} {option.name}"
+            if option.kind in ("text", "int"):
+                assert option.high is not None, f"{spec.name} {option.name} has no bound"
+
+
+def test_setup_keys_are_the_setup_options() -> None:
+    assert "catchups" in SETUP_KEYS
+    assert tuple(o.name for o in subcommand("setup").options) == SETUP_KEYS

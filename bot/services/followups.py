@@ -14,7 +14,7 @@ from bot.core.schedule import parse_days
 from bot.ports.records import FollowupRow, MemberRow
 from bot.ports.store import Tx
 from bot.services import messages
-from bot.services.base import Service
+from bot.services.base import Deps, Service
 from bot.services.dispatch import Dispatch
 from bot.services.learning import Learning
 
@@ -23,13 +23,18 @@ ON_TIME = timedelta(hours=24)
 
 
 class Followups(Service):
+    def __init__(self, deps: Deps, *, learning: Learning, dispatch: Dispatch) -> None:
+        super().__init__(deps)
+        self.learning = learning
+        self.dispatch = dispatch
+
     async def backlog(self) -> int:
         now = self.now()
         return await self.store.read(lambda tx: tx.reviews.backlog(now))
 
     async def send_due(self) -> int:
         """Send each ready member a batch of due cards and missed questions (see dispatch)."""
-        return await Dispatch(self.deps).send_due()
+        return await self.dispatch.send_due()
 
     def _own(
         self, tx: Tx, actor: Actor, followup_id: int, now: datetime
@@ -54,7 +59,7 @@ class Followups(Service):
                 raise InvalidInput("You already graded this review.")
             if followup.status == "sent":
                 tx.followups.mark(followup_id, "shown", shown_at=now)
-            intervals = Learning(self.deps).preview(tx, member, card.key, now)
+            intervals = self.learning.preview(tx, member, card.key, now)
             return card, intervals, "catchup" if followup.kind == "catchup" else "followup"
 
         card, intervals, kind = await self.store.write(unit)
@@ -65,7 +70,7 @@ class Followups(Service):
 
     async def grade(self, actor: Actor, followup_id: int, grade: Grade) -> Reply:
         now = self.now()
-        learning = Learning(self.deps)
+        learning = self.learning
 
         def unit(tx: Tx) -> datetime:
             followup, member = self._own(tx, actor, followup_id, now)

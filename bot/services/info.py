@@ -12,12 +12,17 @@ from bot.core.streaks import StreakState
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
-from bot.services.base import Service
+from bot.services.base import Deps, Service
 from bot.services.leaderboards import Leaderboards
 from bot.services.streaks import Streaks
 
 
 class Info(Service):
+    def __init__(self, deps: Deps, *, streaks: Streaks, leaderboards: Leaderboards) -> None:
+        super().__init__(deps)
+        self.streaks = streaks
+        self.leaderboards = leaderboards
+
     def _channel(self, tx: Tx, place: Place) -> ChannelRow:
         channel = self.channel_at(tx, place)
         if channel is None:
@@ -27,7 +32,7 @@ class Info(Service):
         return channel
 
     async def streak(self, actor: Actor, place: Place) -> Reply:
-        streaks = Streaks(self.deps)
+        streaks = self.streaks
 
         def unit(tx: Tx) -> tuple[StreakState, int] | None:
             channel = self._channel(tx, place)
@@ -50,7 +55,7 @@ class Info(Service):
 
     async def stats(self, actor: Actor, place: Place) -> Reply:
         now = self.now()
-        streaks = Streaks(self.deps)
+        streaks = self.streaks
 
         def unit(tx: Tx) -> Message:
             member = tx.members.find(actor.platform, actor.workspace, actor.user)
@@ -92,7 +97,7 @@ class Info(Service):
     async def leaderboard(self, place: Place) -> Reply:
         channel = await self.store.read(lambda tx: self._channel(tx, place))
         today = local_date(self.now(), zone(channel.settings.tz))
-        message = await Leaderboards(self.deps).weekly_message(
+        message = await self.leaderboards.weekly_message(
             channel, week_start(today), title="This week so far"
         )
         return private(message)

@@ -15,11 +15,15 @@ from bot.core.replies import Message, Reply, private
 from bot.ports.records import MemberRow, QuizRow
 from bot.ports.store import Tx
 from bot.services import messages
-from bot.services.base import Service
+from bot.services.base import Deps, Service
 from bot.services.learning import Learning
 
 
 class Quiz(Service):
+    def __init__(self, deps: Deps, *, learning: Learning) -> None:
+        super().__init__(deps)
+        self.learning = learning
+
     async def start(self, actor: Actor, place: Place, request: QuizRequest) -> Reply:
         now = self.now()
 
@@ -86,7 +90,7 @@ class Quiz(Service):
         def unit(tx: Tx) -> tuple[Card, dict[Grade, timedelta]]:
             quiz, card, member = self._load(tx, actor, quiz_id, position, now)
             tx.quizzes.save(replace(quiz, shown=True), now)
-            return card, Learning(self.deps).preview(tx, member, card.key, now)
+            return card, self.learning.preview(tx, member, card.key, now)
 
         card, intervals = await self.store.write(unit)
         prefix = f"qz:grade:{quiz_id}:{position}"
@@ -96,7 +100,7 @@ class Quiz(Service):
 
     async def grade(self, actor: Actor, quiz_id: int, position: int, grade: Grade) -> Reply:
         now = self.now()
-        learning = Learning(self.deps)
+        learning = self.learning
 
         def unit(tx: Tx) -> QuizRow:
             quiz, card, member = self._load(tx, actor, quiz_id, position, now)

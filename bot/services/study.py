@@ -19,11 +19,13 @@ from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services.base import Deps, Service
 from bot.services.channels import Channels
+from bot.services.dispatch import Dispatch
 from bot.services.followups import Followups
 from bot.services.inbox import Inbox
 from bot.services.inflight import InFlight
 from bot.services.info import Info
 from bot.services.leaderboards import Leaderboards
+from bot.services.learning import Learning
 from bot.services.posting import Posting
 from bot.services.privacy import Privacy
 from bot.services.quiz import Quiz
@@ -41,20 +43,46 @@ async def _now(reply: Reply) -> Reply:
 
 
 class StudyBot(Service):
-    def __init__(self, deps: Deps) -> None:
+    """The facade, and the composition of the services behind it.
+
+    Every service gets its collaborators through its constructor; pass any of them to
+    replace the default one (a test's service that raises, a slower store, ...).
+    """
+
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        learning: Learning | None = None,
+        streaks: Streaks | None = None,
+        leaderboards: Leaderboards | None = None,
+        dispatch: Dispatch | None = None,
+        channels: Channels | None = None,
+        posting: Posting | None = None,
+        threads: Threads | None = None,
+        followups: Followups | None = None,
+        quiz: Quiz | None = None,
+        info: Info | None = None,
+        privacy: Privacy | None = None,
+        tuning: Tuning | None = None,
+        inbox: Inbox | None = None,
+    ) -> None:
         super().__init__(deps)
-        self.channels = Channels(deps)
-        self.posting = Posting(deps)
-        self.leaderboards = Leaderboards(deps)
-        self.threads = Threads(deps)
-        self.followups = Followups(deps)
-        self.quiz = Quiz(deps)
-        self.info = Info(deps)
-        self.streaks = Streaks(deps)
-        self.privacy = Privacy(deps)
-        self.tuning = Tuning(deps)
+        learning = learning or Learning(deps)
+        self.streaks = streaks or Streaks(deps)
+        self.leaderboards = leaderboards or Leaderboards(deps)
+        self.channels = channels or Channels(deps)
+        self.posting = posting or Posting(deps)
+        self.threads = threads or Threads(deps, learning=learning)
+        self.followups = followups or Followups(
+            deps, learning=learning, dispatch=dispatch or Dispatch(deps)
+        )
+        self.quiz = quiz or Quiz(deps, learning=learning)
+        self.info = info or Info(deps, streaks=self.streaks, leaderboards=self.leaderboards)
+        self.privacy = privacy or Privacy(deps)
+        self.tuning = tuning or Tuning(deps)
+        self.inbox = inbox or Inbox(deps)
         self.inflight = InFlight()
-        self.inbox = Inbox(deps)
         self.routes = self._routes()
 
     async def command(self, actor: Actor, place: Place, command: Command) -> Reply:

@@ -12,7 +12,7 @@ from bot.core.replies import Reply, note
 from bot.ports.records import AnswerRow, ChannelRow, MemberRow, PostRow
 from bot.ports.store import Tx
 from bot.services import messages
-from bot.services.base import Service
+from bot.services.base import Deps, Service
 from bot.services.learning import Learning
 
 DUPLICATE = Reply(data={"duplicate": True})
@@ -20,6 +20,10 @@ DUPLICATE = Reply(data={"duplicate": True})
 
 
 class Threads(Service):
+    def __init__(self, deps: Deps, *, learning: Learning) -> None:
+        super().__init__(deps)
+        self.learning = learning
+
     def _claim(self, tx: Tx, platform: str, event_id: str | None) -> bool:
         """Claim an inbound event in the same transaction as its effect (exactly once)."""
         return event_id is None or tx.events.claim(platform, event_id, self.now())
@@ -163,7 +167,7 @@ class Threads(Service):
         if grade is None:
             return Reply()
         now = self.now()
-        learning = Learning(self.deps)
+        learning = self.learning
 
         def unit(tx: Tx) -> Reply:
             if not self._claim(tx, place.platform, event_id):

@@ -25,6 +25,8 @@ class ChannelRow:
     cycle: int
     next_post_at: datetime | None
     next_leaderboard_at: datetime | None
+    set_up_by: int | None = None
+    """The member who last ran /study setup here (told if the channel gets paused)."""
 
     def target(self, thread: str | None = None) -> Target:
         return Target(self.platform, self.workspace, self.channel_ref, thread)

@@ -52,11 +52,12 @@ class ChannelsRepo(Protocol):
         next_post_at: datetime,
         next_leaderboard_at: datetime,
         name: str | None = None,
+        set_up_by: int | None = None,
     ) -> ChannelRow:
         """Insert or update a channel's settings (and enable it)."""
         ...
 
-    def set_paused(self, channel_id: int, paused: bool, reason: str | None) -> None: ...
+    def set_paused(self, channel_id: int, paused: bool, reason: str | None) -> bool: ...
 
     def set_next(
         self,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import structlog
 
-from bot.core.errors import NotAllowed
+from bot.core.errors import ChatError, NotAllowed
 from bot.core.models import Actor, Place
 from bot.core.points import Kind, award
 from bot.core.schedule import local_date, zone
@@ -19,6 +19,7 @@ from bot.ports.clock import Clock
 from bot.ports.decks import DeckSource
 from bot.ports.records import ChannelRow, MemberRow
 from bot.ports.store import Store, Tx
+from bot.services import messages
 from bot.services.policy import Policy
 
 log = structlog.get_logger("studybot.services")
@@ -67,9 +68,25 @@ class Service:
         return local_date(now, zone(self.member_tz(member, channel)))
 
     async def pause_channel(self, channel: ChannelRow, reason: str) -> None:
-        """The platform says the channel cannot be reached: pause it, with the reason."""
+        """The platform says the channel cannot be reached: pause it, with the reason, and
+        tell the admin who set it up (once, when it changes from running to paused)."""
         log.warning("channel_paused", channel=channel.id, reason=reason)
-        await self.store.write(lambda tx: tx.channels.set_paused(channel.id, True, reason))
+
+        def unit(tx: Tx) -> MemberRow | None:
+            changed = tx.channels.set_paused(channel.id, True, reason)
+            admin = channel.set_up_by
+            return tx.members.get(admin) if changed and admin is not None else None
+
+        admin = await self.store.write(unit)
+        chat = self.deps.chats.get(channel.platform)
+        if admin is None or chat is None:
+            return
+        try:
+            await chat.send_dm(
+                admin.workspace, admin.user_ref, messages.channel_paused(channel, reason)
+            )
+        except ChatError as exc:  # the pause stands; /study status shows the reason
+            log.warning("pause_report_failed", channel=channel.id, error=str(exc))
 
     def member(self, tx: Tx, actor: Actor, now: datetime) -> MemberRow:
         return tx.members.ensure(

@@ -30,6 +30,7 @@ class Channels(Service):
         *,
         source: str,
         name: str | None = None,
+        set_up_by: int | None = None,
     ) -> ChannelRow:
         now = self.now()
         if not self.decks.for_channel(settings):
@@ -44,6 +45,7 @@ class Channels(Service):
             next_post_at=next_post_at(settings, now),
             next_leaderboard_at=next_leaderboard_at(settings, now),
             name=name,
+            set_up_by=set_up_by,
         )
 
     async def seed(self, place: Place, settings: ChannelSettings) -> None:
@@ -70,7 +72,7 @@ class Channels(Service):
             settings = apply_setup(
                 base, args, decks=self.decks.decks.keys(), topics=self.decks.topics().keys()
             )
-            channel = self.save(tx, place, settings, source="admin")
+            channel = self.save(tx, place, settings, source="admin", set_up_by=member.id)
             headline = "Settings saved." if args else "This channel now studies daily."
             return self._settings_reply(channel, headline, visible=True)
 

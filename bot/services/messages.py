@@ -11,6 +11,7 @@ from bot.core.leaderboard import Ranked
 from bot.core.models import Card, Grade
 from bot.core.points import table_markdown
 from bot.core.replies import Button, Message, Style
+from bot.ports.records import ChannelRow
 from bot.services.policy import Policy
 
 
@@ -141,3 +142,31 @@ def help_message(policy: Policy) -> Message:
 
 def note_message(text: str) -> Message:
     return Message(lines=(text,))
+
+
+PAUSE_FIXES = {
+    "not_in_channel": "the bot is not a member of the channel: invite it (/invite @studybot)",
+    "channel_not_found": "the channel is gone, or the bot cannot see it",
+    "is_archived": "the channel is archived: unarchive it",
+    "missing_access": "the bot cannot see the channel: give it View Channel there",
+    "missing_permissions": (
+        "the bot lacks a permission there: Send Messages, Send Messages in Threads, "
+        "Create Public Threads, Embed Links, Add Reactions, Read Message History"
+    ),
+    "unknown_channel": "the channel is gone",
+    "forum_channel": "it is a forum channel: pick a text channel",
+}
+
+
+def channel_paused(channel: ChannelRow, reason: str) -> Message:
+    """The DM to the admin who set a channel up, when the platform made us pause it."""
+    where = f"#{channel.name}" if channel.name else f"channel {channel.channel_ref}"
+    fix = PAUSE_FIXES.get(reason, f"the platform refused with {reason!r}")
+    return Message(
+        kind="notice",
+        title=f"Daily questions in {where} are paused",
+        lines=(
+            f"The last post failed: {fix}.",
+            f"Then run /study resume in {where}; the schedule goes on from the next day.",
+        ),
+    )

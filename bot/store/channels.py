@@ -58,6 +58,7 @@ class Channels:
         next_post_at: datetime,
         next_leaderboard_at: datetime,
         name: str | None = None,
+        set_up_by: int | None = None,
     ) -> ChannelRow:
         """Insert or update a channel's settings (and enable it)."""
         values = convert.settings_columns(settings) | {
@@ -69,6 +70,8 @@ class Channels:
         }
         if name is not None:
             values["name"] = name
+        if set_up_by is not None:
+            values["set_up_by"] = set_up_by
         stmt = convert.upsert(self._conn, channels).values(
             platform=platform,
             workspace=workspace,
@@ -86,12 +89,18 @@ class Channels:
         assert saved is not None
         return saved
 
-    def set_paused(self, channel_id: int, paused: bool, reason: str | None) -> None:
-        self._conn.execute(
+    def set_paused(self, channel_id: int, paused: bool, reason: str | None) -> bool:
+        """Pause or resume; true when that changed the channel's state."""
+        result = self._conn.execute(
             update(channels)
-            .where(channels.c.id == channel_id)
+            .where(channels.c.id == channel_id, channels.c.paused == (not paused))
             .values(paused=paused, pause_reason=reason if paused else None)
         )
+        if result.rowcount == 0 and paused:  # already paused: keep the newest reason
+            self._conn.execute(
+                update(channels).where(channels.c.id == channel_id).values(pause_reason=reason)
+            )
+        return bool(result.rowcount)
 
     def set_next(
         self,

@@ -96,6 +96,7 @@ def channel(row: Row[Any], prefix: str = "") -> ChannelRow:
         cycle=m["cycle"],
         next_post_at=m["next_post_at"],
         next_leaderboard_at=m["next_leaderboard_at"],
+        set_up_by=m["set_up_by"],
     )
 
 

@@ -97,6 +97,7 @@ channels = Table(
     Column("catchups", Boolean, nullable=False, default=True),
     Column("source", String(10), nullable=False, default="admin"),
     Column("cycle", Integer, nullable=False, default=1),
+    Column("set_up_by", Integer),
     Column("next_post_at", UTCDateTime),
     Column("next_leaderboard_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),

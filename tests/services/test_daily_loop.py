@@ -196,9 +196,13 @@ async def test_removed_from_channel_pauses_it_with_the_reason(
     assert report.failed == 1
     status = text_of(await run(study, world.admin, world.channel, "/study status"))
     assert "paused (not_in_channel)" in status
+    (told,) = [(user, m) for user, m, _ in chat.dms if m.kind == "notice"]
+    assert told[0] == world.admin.user  # the admin who set it up hears why, once
+    assert "invite it" in told[1].plain_text() and "/study resume" in told[1].plain_text()
     clock.advance(days=1)
     await study.posting.post_due()
     assert chat.posts() == []  # no retry storm while paused
+    assert [m.kind for _, m, _ in chat.dms].count("notice") == 1
 
 
 async def test_reveal_is_sent_when_due(

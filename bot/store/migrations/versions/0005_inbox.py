@@ -1,4 +1,5 @@
-"""Inbound events made durable before they are acknowledged: inbox.
+"""Inbound events made durable before they are acknowledged (inbox); who set a channel up
+(channels.set_up_by, told when the platform makes the bot pause it).
 
 Revision ID: 0005
 Revises: 0004
@@ -34,9 +35,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.create_index("ix_inbox_open", ["handled_at", "received_at"], unique=False)
+    with op.batch_alter_table("channels", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("set_up_by", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("channels", schema=None) as batch_op:
+        batch_op.drop_column("set_up_by")
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.drop_index("ix_inbox_open")
     op.drop_table("inbox")

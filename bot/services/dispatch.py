@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from bot.core import actions
 from bot.core.errors import ChatError, TargetUnavailable
 from bot.core.models import Card
 from bot.core.schedule import local_date, zone
@@ -276,7 +277,7 @@ class Dispatch(Service):
         message = messages.card_question(
             claimed.card,
             title=TITLES[kind],
-            show_action=f"fu:show:{claimed.followup_id}",
+            show_action=actions.followup_show(claimed.followup_id),
             kind="followup" if kind == "review" else "catchup",
         )
         chat = self.deps.chats.get(member.platform)

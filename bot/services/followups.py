@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from bot.core import actions
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.models import Actor, Card, Grade, format_days
 from bot.core.points import Kind
@@ -63,7 +64,7 @@ class Followups(Service):
             return card, intervals, "catchup" if followup.kind == "catchup" else "followup"
 
         card, intervals, kind = await self.store.write(unit)
-        prefix = f"fu:grade:{followup_id}"
+        prefix = actions.followup_grades(followup_id)
         return private(
             messages.card_answer(card, grade_prefix=prefix, kind=kind, intervals=intervals)
         )

@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from bot.core.actions import FORGET_CONFIRM
 from bot.core.models import Actor
 from bot.core.replies import Button, Message, Reply, Style, private
 from bot.ports.store import Tx
@@ -84,7 +85,7 @@ class Privacy(Service):
                     "streaks in every channel. It cannot be undone.",
                     "Press the button, or type /study forget-me confirm.",
                 ),
-                buttons=(Button("Delete my data", "forget:confirm", Style.DANGER),),
+                buttons=(Button("Delete my data", FORGET_CONFIRM, Style.DANGER),),
             )
         )
 

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.core import actions
 from bot.core.commands import QuizRequest
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.models import Actor, Card, Grade, Place
@@ -64,7 +65,7 @@ class Quiz(Service):
         return messages.card_question(
             card,
             title=f"Quiz · card {position + 1} of {total}",
-            show_action=f"qz:show:{quiz_id}:{position}",
+            show_action=actions.quiz_show(quiz_id, position),
             kind="quiz",
         )
 
@@ -93,7 +94,7 @@ class Quiz(Service):
             return card, self.learning.preview(tx, member, card.key, now)
 
         card, intervals = await self.store.write(unit)
-        prefix = f"qz:grade:{quiz_id}:{position}"
+        prefix = actions.quiz_grades(quiz_id, position)
         return private(
             messages.card_answer(card, grade_prefix=prefix, kind="quiz", intervals=intervals)
         )

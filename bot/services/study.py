@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from bot.core.actions import Action, parse_action
 from bot.core.commands import Command, parse_quiz
 from bot.core.errors import InvalidInput, UserError
 from bot.core.models import Actor, Grade, Place
@@ -237,19 +238,18 @@ class StudyBot(Service):
             return error(exc.message)
 
     async def _button(self, actor: Actor, action: str) -> Reply:
-        parts = action.split(":")
-        try:
-            match parts:
-                case ["fu", "show", fid]:
-                    return await self.followups.show(actor, int(fid))
-                case ["fu", "grade", fid, grade]:
-                    return await self.followups.grade(actor, int(fid), Grade(int(grade)))
-                case ["qz", "show", qid, pos]:
-                    return await self.quiz.show(actor, int(qid), int(pos))
-                case ["qz", "grade", qid, pos, grade]:
-                    return await self.quiz.grade(actor, int(qid), int(pos), Grade(int(grade)))
-                case ["forget", "confirm"]:
-                    return await self.privacy.forget(actor)
-        except ValueError:
-            pass
+        parsed = parse_action(action)
+        if parsed is None:
+            raise InvalidInput("That button is not one of mine, or it has expired.")
+        match parsed:
+            case Action("followup_show", (fid,)):
+                return await self.followups.show(actor, fid)
+            case Action("followup_grade", (fid,), Grade() as grade):
+                return await self.followups.grade(actor, fid, grade)
+            case Action("quiz_show", (qid, pos)):
+                return await self.quiz.show(actor, qid, pos)
+            case Action("quiz_grade", (qid, pos), Grade() as grade):
+                return await self.quiz.grade(actor, qid, pos, grade)
+            case Action("forget"):
+                return await self.privacy.forget(actor)
         raise InvalidInput("That button is not one of mine, or it has expired.")

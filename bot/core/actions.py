@@ -1,0 +1,71 @@
+"""Button action ids, defined once: what services put on buttons and the facade reads.
+
+An action id carries everything its click needs (buttons outlive restarts), stays well
+under the platforms' limits (Discord ``custom_id``: 100 characters) and names no member.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.core.models import Grade
+
+ActionKind = Literal["followup_show", "followup_grade", "quiz_show", "quiz_grade", "forget"]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: ActionKind
+    ids: tuple[int, ...] = ()
+    """The follow-up id, or the quiz id and card position."""
+    grade: Grade | None = None
+
+
+def followup_show(followup_id: int) -> str:
+    return f"fu:show:{followup_id}"
+
+
+def followup_grades(followup_id: int) -> str:
+    """The prefix of a follow-up's grade buttons (``:<grade>`` is appended per button)."""
+    return f"fu:grade:{followup_id}"
+
+
+def quiz_show(quiz_id: int, position: int) -> str:
+    return f"qz:show:{quiz_id}:{position}"
+
+
+def quiz_grades(quiz_id: int, position: int) -> str:
+    return f"qz:grade:{quiz_id}:{position}"
+
+
+FORGET_CONFIRM = "forget:confirm"
+
+_SHAPES: dict[tuple[str, str], tuple[ActionKind, int, bool]] = {
+    ("fu", "show"): ("followup_show", 1, False),
+    ("fu", "grade"): ("followup_grade", 1, True),
+    ("qz", "show"): ("quiz_show", 2, False),
+    ("qz", "grade"): ("quiz_grade", 2, True),
+}
+
+
+def parse_action(action: str) -> Action | None:
+    """The action a button id stands for; ``None`` for anything that is not one of ours."""
+    if action == FORGET_CONFIRM:
+        return Action("forget")
+    parts = action.split(":")
+    shape = _SHAPES.get((parts[0], parts[1])) if len(parts) >= 2 else None
+    if shape is None:
+        return None
+    kind, count, graded = shape
+    rest = parts[2:]
+    if len(rest) != count + int(graded) or not all(p.isascii() and p.isdigit() for p in rest):
+        return None
+    numbers = tuple(int(p) for p in rest)
+    if not graded:
+        return Action(kind, numbers)
+    try:
+        grade = Grade(numbers[-1])
+    except ValueError:
+        return None
+    return Action(kind, numbers[:-1], grade)

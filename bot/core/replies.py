@@ -64,6 +64,10 @@ class Reply:
     """A reaction name to add to the member's own message (answers are acknowledged so)."""
     data: dict[str, object] = field(default_factory=dict)
     """Machine-readable extras, such as an export's JSON document."""
+    replace: bool = False
+    """For a button press: the first message takes the place of the message the button
+    was on (its old buttons go with it); any others follow as new messages. A quiz thus
+    advances in one message, and a pressed button cannot be pressed again."""
 
     @property
     def empty(self) -> bool:
@@ -72,6 +76,11 @@ class Reply:
 
 def private(*messages: Message) -> Reply:
     return Reply(messages=messages, visibility=Visibility.PRIVATE)
+
+
+def in_place(*messages: Message) -> Reply:
+    """A private reply to a button that updates the button's own message."""
+    return Reply(messages=messages, visibility=Visibility.PRIVATE, replace=True)
 
 
 def public(*messages: Message) -> Reply:

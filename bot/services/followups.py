@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -10,7 +11,7 @@ from bot.core import actions
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.models import Actor, Card, Grade, format_days
 from bot.core.points import Kind
-from bot.core.replies import Reply, private
+from bot.core.replies import Reply, in_place, private
 from bot.core.schedule import parse_days
 from bot.ports.records import FollowupRow, MemberRow
 from bot.ports.store import Tx
@@ -65,7 +66,7 @@ class Followups(Service):
 
         card, intervals, kind = await self.store.write(unit)
         prefix = actions.followup_grades(followup_id)
-        return private(
+        return in_place(
             messages.card_answer(card, grade_prefix=prefix, kind=kind, intervals=intervals)
         )
 
@@ -73,7 +74,7 @@ class Followups(Service):
         now = self.now()
         learning = self.learning
 
-        def unit(tx: Tx) -> datetime:
+        def unit(tx: Tx) -> tuple[datetime, str | None]:
             followup, member = self._own(tx, actor, followup_id, now)
             chain = tx.followups.chain(member.id, followup.card_key, followup.due_at)
             if followup.status in ("graded", "replaced") or any(
@@ -99,10 +100,12 @@ class Followups(Service):
             kind = Kind.FOLLOWUP_ON_TIME if on_time else Kind.FOLLOWUP_LATE
             day = self.member_today(member, now)
             self.record(tx, member, kind, f"followup:{followup_id}", day=day, now=now)
-            return state.due
+            card = self.decks.card(followup.card_key)
+            return state.due, card.question if card else None
 
-        due = await self.store.write(unit)
-        return private(messages.note_message(messages.next_review(grade, due, now)))
+        due, question = await self.store.write(unit)
+        done = messages.note_message(messages.next_review(grade, due, now))
+        return in_place(replace(done, title=question))
 
     async def set_paused(self, actor: Actor, paused: bool, args: tuple[str, ...] = ()) -> Reply:
         """Pause or resume a member's review DMs; ``days=...`` sets their study days."""

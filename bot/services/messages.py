@@ -98,7 +98,7 @@ def card_answer(
     kind: str,
     intervals: Mapping[Grade, timedelta] | None = None,
 ) -> Message:
-    lines = ["Key points:"] + [f"• {p}" for p in card.key_points]
+    lines = [card.question, "", "Key points:"] + [f"• {p}" for p in card.key_points]
     lines += ["", card.answer, "", "How well did you remember it?"]
     buttons = grade_buttons(grade_prefix, intervals)
     return Message(title="Answer", lines=tuple(lines), buttons=buttons, kind=kind)

@@ -12,7 +12,7 @@ from bot.core.commands import QuizRequest
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.models import Actor, Card, Grade, Place
 from bot.core.points import Kind
-from bot.core.replies import Message, Reply, private
+from bot.core.replies import Message, Reply, in_place, private
 from bot.ports.records import MemberRow, QuizRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -95,7 +95,7 @@ class Quiz(Service):
 
         card, intervals = await self.store.write(unit)
         prefix = actions.quiz_grades(quiz_id, position)
-        return private(
+        return in_place(
             messages.card_answer(card, grade_prefix=prefix, kind="quiz", intervals=intervals)
         )
 
@@ -124,11 +124,11 @@ class Quiz(Service):
 
         quiz = await self.store.write(unit)
         if quiz.status == "done":
-            return private(self._summary(quiz.grades))
+            return in_place(self._summary(quiz.grades))
         next_card = self.decks.card(quiz.card_keys[quiz.position])
         if next_card is None:
             raise NotFound("The next card is no longer in any deck.")
-        return private(self._question(quiz_id, quiz.position, next_card, len(quiz.card_keys)))
+        return in_place(self._question(quiz_id, quiz.position, next_card, len(quiz.card_keys)))
 
     def _summary(self, grades: tuple[Grade, ...]) -> Message:
         counts = Counter(grades)

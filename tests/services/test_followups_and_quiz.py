@@ -153,3 +153,46 @@ async def test_quiz_bad_input(study: StudyBot, world: World) -> None:
 
 async def test_grade_values_map_to_fsrs(study: StudyBot) -> None:
     assert [g.value for g in Grade] == [1, 2, 3, 4]
+
+
+async def test_a_quiz_advances_in_one_message_and_old_buttons_go(
+    study: StudyBot, world: World
+) -> None:
+    reply = await run(study, world.alice, world.channel, "/quiz 3")
+    assert not reply.replace  # the quiz starts as a new message
+    for position in range(3):
+        shown = await study.button(world.alice, button(reply, "Show answer"))
+        assert shown.replace and len(shown.messages) == 1  # the question becomes its answer
+        (answer,) = shown.messages
+        assert answer.lines[0] in text_of(reply)  # the question stays in view
+        reply = await study.button(world.alice, button(shown, "Good"))
+        assert reply.replace and len(reply.messages) == 1  # the answer becomes the next card
+        if position < 2:
+            assert "Show answer" in [b.label for b in reply.messages[0].buttons]
+    assert reply.messages[0].buttons == ()
+    assert "Quiz done" in text_of(reply)
+
+
+async def test_a_graded_followup_keeps_its_question_and_loses_its_buttons(
+    store: SqlStore,
+    chat: FakeChat,
+    clock: FakeClock,
+    library: DeckLibrary,
+    world: World,
+    policy: Policy,
+) -> None:
+    study = make_study(store, chat, clock, library, policy)
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    quiz = await run(study, world.alice, world.channel, "/quiz 1")
+    shown = await study.button(world.alice, button(quiz, "Show answer"))
+    await study.button(world.alice, button(shown, "Again"))
+    clock.set(datetime(2025, 3, 4, 9, 0, tzinfo=UTC))
+    assert await study.followups.send_due() == 1
+    (dm,) = [m for _, m, _ in chat.dms]
+    shown = await study.button(world.alice, dm.buttons[0].action)
+    assert shown.replace and shown.messages[0].lines[0] == dm.lines[0]
+    graded = await study.button(world.alice, button(shown, "Good"))
+    assert graded.replace
+    (done,) = graded.messages
+    assert done.title == dm.lines[0] and done.buttons == ()
+    assert "Graded Good" in done.plain_text()

@@ -47,9 +47,9 @@ LATENCY = 0.05
 CONCURRENCY = DEFAULT_CONCURRENCY  # the adapter's own bound
 
 
-def _serve_fake(port_queue: multiprocessing.Queue[int], latency: float) -> None:
+def _serve_fake(port_queue: multiprocessing.Queue[int], latency: float, channels: int) -> None:
     async def main() -> None:
-        fake = FakeSlack(latency=latency)
+        fake = FakeSlack(latency=latency, joined={f"C{n}" for n in range(channels)})
         await fake.start()
         port_queue.put(fake.port)
         await asyncio.Event().wait()  # serve until the parent terminates us
@@ -147,7 +147,9 @@ async def main() -> None:
     args = parser.parse_args()
     ports: multiprocessing.Queue[int] = multiprocessing.Queue()
     servers = [
-        multiprocessing.Process(target=_serve_fake, args=(ports, latency), daemon=True)
+        multiprocessing.Process(
+            target=_serve_fake, args=(ports, latency, args.channels), daemon=True
+        )
         for latency in (LATENCY, 0.0)
     ]
     try:

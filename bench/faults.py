@@ -262,7 +262,7 @@ async def wait_healthy(run: Run, http: aiohttp.ClientSession, within: float = 20
 
 async def exercise(folder: Path, kills: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
-    fake = FakeSlack()
+    fake = FakeSlack(joined=set(CHANNELS))  # the bot was invited to the channels it serves
     await fake.start()
     epoch = datetime.now(UTC).replace(microsecond=0)
     run = Run(folder, fake.api_url, epoch)

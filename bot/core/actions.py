@@ -11,7 +11,9 @@ from typing import Literal
 
 from bot.core.models import Grade
 
-ActionKind = Literal["followup_show", "followup_grade", "quiz_show", "quiz_grade", "forget"]
+ActionKind = Literal[
+    "followup_show", "followup_grade", "quiz_show", "quiz_grade", "reveal_grade", "forget"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,11 @@ def quiz_grades(quiz_id: int, position: int) -> str:
     return f"qz:grade:{quiz_id}:{position}"
 
 
+def reveal_grades(post_id: int) -> str:
+    """The prefix of the grade buttons on a daily post's reveal."""
+    return f"rv:grade:{post_id}"
+
+
 FORGET_CONFIRM = "forget:confirm"
 
 _SHAPES: dict[tuple[str, str], tuple[ActionKind, int, bool]] = {
@@ -46,6 +53,7 @@ _SHAPES: dict[tuple[str, str], tuple[ActionKind, int, bool]] = {
     ("fu", "grade"): ("followup_grade", 1, True),
     ("qz", "show"): ("quiz_show", 2, False),
     ("qz", "grade"): ("quiz_grade", 2, True),
+    ("rv", "grade"): ("reveal_grade", 1, True),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.core import emoji
+from bot.core import actions, emoji
 from bot.core.commands import QUIZ_USAGE, STUDY
 from bot.core.leaderboard import Ranked
 from bot.core.models import Card, Grade
@@ -40,7 +40,7 @@ def daily_post(
     )
 
 
-def reveal(card: Card, *, answered: int, policy: Policy) -> Message:
+def reveal(card: Card, *, answered: int, policy: Policy, post_id: int | None = None) -> Message:
     lines = ["Key points:"]
     lines += [f"• {point}" for point in card.key_points]
     lines += ["", f"Model answer: {card.answer}"]
@@ -48,10 +48,11 @@ def reveal(card: Card, *, answered: int, policy: Policy) -> Message:
         lines += ["", f"Go deeper: {card.follow_up}"]
     lines += [
         "",
-        f"{answered} answered. How well did you know it? React to this message: "
-        f"{grade_legend(policy)}.",
+        f"{answered} answered. How well did you know it? Press a button (only you see your "
+        f"grade) or react to this message: {grade_legend(policy)}.",
     ]
-    return Message(title="💡 The key points", lines=tuple(lines), kind="reveal")
+    buttons = grade_buttons(actions.reveal_grades(post_id)) if post_id is not None else ()
+    return Message(title="💡 The key points", lines=tuple(lines), buttons=buttons, kind="reveal")
 
 
 def interval_text(span: timedelta) -> str:

@@ -310,7 +310,7 @@ class Posting(Service):
             log.warning("reveal_lookup_failed", post=post.id, error=str(exc))
             return False
         if found is None:
-            message = messages.reveal(card, answered=answered, policy=self.policy)
+            message = messages.reveal(card, answered=answered, policy=self.policy, post_id=post.id)
             try:
                 found = await chat.post(target, message, key=reveal_key(post))
             except TargetUnavailable as exc:

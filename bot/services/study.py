@@ -250,6 +250,8 @@ class StudyBot(Service):
                 return await self.quiz.show(actor, qid, pos)
             case Action("quiz_grade", (qid, pos), Grade() as grade):
                 return await self.quiz.grade(actor, qid, pos, grade)
+            case Action("reveal_grade", (post_id,), Grade() as grade):
+                return await self.threads.grade_button(actor, post_id, grade)
             case Action("forget"):
                 return await self.privacy.forget(actor)
         raise InvalidInput("That button is not one of mine, or it has expired.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.commands import MAX_ANSWER_CHARS
-from bot.core.errors import InvalidInput, NotFound
-from bot.core.models import Actor, Place
+from bot.core.errors import InvalidInput, NotAllowed, NotFound
+from bot.core.models import Actor, Grade, Place
 from bot.core.points import Kind
 from bot.core.replies import Reply, note
 from bot.ports.records import AnswerRow, ChannelRow, MemberRow, PostRow
@@ -192,20 +192,56 @@ class Threads(Service):
                 learning.withdraw(tx, member, post.card_key, kind="daily", ref=ref, now=now)
                 tx.activity.remove(member.id, Kind.GRADE.value, f"post:{post.id}")
                 return note("Your grade is withdrawn.")
-            tx.reviews.set_grade(post.id, member.id, grade, emoji, now)
-            state = learning.review(
-                tx,
-                member,
-                post.card_key,
-                grade,
-                kind="daily",
-                ref=ref,
-                now=now,
-                origin_channel_id=channel.id,
-            )
-            day = self.member_today(member, now, channel)
-            tx.members.join(channel.id, member.id, day)
-            self.record(tx, member, Kind.GRADE, f"post:{post.id}", day=day, now=now)
-            return note(messages.next_review(grade, state.due, now))
+            return self._grade(tx, member, channel, post, grade, emoji, now)
 
         return await self.store.write(unit)
+
+    async def grade_button(self, actor: Actor, post_id: int, grade: Grade) -> Reply:
+        """A grade button on the reveal: the same one grade as a reaction, said privately."""
+        now = self.now()
+
+        def unit(tx: Tx) -> Reply:
+            post = tx.posts.get(post_id)
+            channel = tx.channels.get(post.channel_id) if post else None
+            if post is None or channel is None or post.card_key is None:
+                raise NotFound("This question is no longer available.")
+            if post.reveal_status != "posted":
+                raise InvalidInput("Grades open with the reveal.")
+            if (actor.platform, actor.workspace) != (channel.platform, channel.workspace):
+                raise NotAllowed("This question belongs to another workspace.")
+            member = self.member(tx, actor, now)
+            current = tx.reviews.grade_of(post.id, member.id)
+            if current is not None and current.grade == grade:
+                return note(f"You already graded this {grade.label}.")
+            emoji = self.policy.emoji_for(grade)
+            return self._grade(tx, member, channel, post, grade, emoji, now)
+
+        return await self.store.write(unit)
+
+    def _grade(
+        self,
+        tx: Tx,
+        member: MemberRow,
+        channel: ChannelRow,
+        post: PostRow,
+        grade: Grade,
+        emoji: str,
+        now: datetime,
+    ) -> Reply:
+        """Set (or replace) a member's one grade of a daily post, and schedule the card."""
+        assert post.card_key is not None
+        tx.reviews.set_grade(post.id, member.id, grade, emoji, now)
+        state = self.learning.review(
+            tx,
+            member,
+            post.card_key,
+            grade,
+            kind="daily",
+            ref=f"{post.id}:{member.id}",
+            now=now,
+            origin_channel_id=channel.id,
+        )
+        day = self.member_today(member, now, channel)
+        tx.members.join(channel.id, member.id, day)
+        self.record(tx, member, Kind.GRADE, f"post:{post.id}", day=day, now=now)
+        return note(messages.next_review(grade, state.due, now))

@@ -29,8 +29,8 @@ Processes sidestep the GIL at the cost of pickling.
 +:x:
 +:rocket:
 /quiz gamma 1
-1
-4
+5
+8
 /study streak
 /as alice
 /study leaderboard

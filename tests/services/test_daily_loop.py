@@ -251,3 +251,39 @@ async def test_two_members_timeline_and_leaderboard(
     await study.leaderboards.post_due()
     assert len(chat.posts("leaderboard")) == 1
     assert timedelta(days=7)  # the week rolled
+
+
+async def test_grade_buttons_on_the_reveal_are_the_one_grade_said_privately(
+    study: StudyBot, world: World, chat: FakeChat, store: SqlStore
+) -> None:
+    thread = await setup_and_post(study, world, chat)
+    await run(study, world.admin, world.channel, "/study reveal-now")
+    (reveal,) = chat.posts("reveal")
+    by_label = {b.label: b.action for b in reveal.message.buttons}
+    assert list(by_label) == ["Again", "Hard", "Good", "Easy"]
+    hard = await study.button(world.alice, by_label["Hard"])
+    assert "Graded Hard" in text_of(hard) and hard.visibility == "private"
+    again = await study.button(world.alice, by_label["Hard"])
+    assert "already graded this Hard" in text_of(again)
+    place = world.thread(thread)
+    easy = await study.reaction(world.alice, place, reveal.ref, "rocket", added=True)
+    assert "Graded Easy" in text_of(easy)  # a reaction replaces the button's grade
+    good = await study.button(world.alice, by_label["Good"])
+    assert "Graded Good" in text_of(good)  # and a button the reaction's
+    with sync_tx(store) as tx:
+        alice = tx.members.find("fake", "T1", "U1")
+        assert alice is not None
+        grade = tx.reviews.grade_of(1, alice.id)
+        assert grade is not None and grade.grade == Grade.GOOD
+        assert tx.activity.total_points(alice.id) == 2  # one grade's points, once
+
+
+async def test_a_reveal_button_from_another_workspace_is_refused(
+    study: StudyBot, world: World, chat: FakeChat
+) -> None:
+    await setup_and_post(study, world, chat)
+    await run(study, world.admin, world.channel, "/study reveal-now")
+    (reveal,) = chat.posts("reveal")
+    stranger = world.alice.__class__("fake", "T2", "U9", "Mallory")
+    assert is_error(await study.button(stranger, reveal.message.buttons[0].action))
+    assert is_error(await study.button(world.alice, "rv:grade:999:3"))

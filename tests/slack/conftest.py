@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,12 +13,21 @@ import aiohttp
 import pytest
 
 from bot import app as application
+from bot.adapters.slack.chat import SlackChat
+from bot.adapters.slack.client import web_client
 from bot.config import load_settings
 from tests.conftest import TEST_CONTENT
 from tests.fakes import FakeClock
 from tests.slack.fake_slack import FakeSlack, action_body, command_body, event_body, signed
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+CHANNELS = frozenset({"C1"})
+"""The channels the tests use, which the bot has joined (Slack refuses the others)."""
+
+
+def fake_slack(**options: Any) -> FakeSlack:
+    """A fake Slack whose bot is a member of the test channels."""
+    return FakeSlack(joined=set(CHANNELS), **options)
 
 
 async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
@@ -133,7 +143,7 @@ async def running_app(
 async def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackWorld]:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    fake = FakeSlack()
+    fake = fake_slack()
     await fake.start()
     fake.users["UADMIN"] = {"is_admin": True, "profile": {"display_name": "Ada"}}
     clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))  # Monday 09:00 Berlin
@@ -142,6 +152,32 @@ async def slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
             assert built.http is not None
             url = f"http://127.0.0.1:{built.http.port}/slack/events"
             yield SlackWorld(fake, built, clock, http, url)
+    finally:
+        await fake.stop()
+
+
+@dataclass
+class Direct:
+    """The adapter's own client and ``SlackChat`` against a fake Slack, without the app."""
+
+    fake: FakeSlack
+    session: aiohttp.ClientSession
+    chat: SlackChat
+
+    def chat_with(self, **options: Any) -> SlackChat:
+        return SlackChat(self.chat.client, **options)
+
+
+@pytest.fixture
+async def direct() -> AsyncIterator[Direct]:
+    fake = fake_slack()
+    await fake.start()
+    logger = logging.getLogger("studybot.slack_sdk")
+    logger.setLevel(logging.INFO)
+    try:
+        async with aiohttp.ClientSession() as session:
+            client = web_client("xoxb-test", api_url=fake.api_url, session=session, logger=logger)
+            yield Direct(fake, session, SlackChat(client))
     finally:
         await fake.stop()
 

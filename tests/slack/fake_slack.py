@@ -1,27 +1,53 @@
-"""A local fake of the Slack Web API (and Socket Mode) on 127.0.0.1.
+"""A local fake of the Slack Web API, ``response_url`` and Socket Mode on 127.0.0.1.
 
-It answers the methods studybot calls with the shapes Slack documents, records every
-call, and can be told to fail the way Slack does: an error code for a method and
-channel, or a burst of 429s with Retry-After.
+It answers the methods studybot calls with the shapes Slack documents and is no kinder
+than Slack (``../shared/PLATFORMS.md``; each rule has a test in ``test_fake_slack.py``):
+
+- history without thread replies, threads from ``conversations.replies``, paging and
+  ``include_all_metadata`` (``fake_conversations.py``);
+- ``not_in_channel`` where the bot is no member; ``conversations.join`` for public
+  channels only; ``conversations.info`` reports ``is_member`` (``fake_conversations.py``);
+- per-method tier rate limits, on by default, with 429 and ``Retry-After``
+  (``fake_limits.py``);
+- a ``response_url`` takes 5 posts within 30 minutes of being issued (``_respond``);
+- ``lose_next_response``: a call takes effect, then the connection closes unanswered.
+
+Time is ``clock()`` plus whatever ``advance`` added, so tests travel without sleeping.
+Every call is recorded (also those refused); ``messages`` holds what Slack really kept.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
-BOT_USER = "UBOT"
-TEAM = "T1"
+from tests.slack.bodies import BOT_USER, TEAM, action_body, command_body, event_body, signed
+from tests.slack.fake_conversations import Conversations, Message, SlackError, page
+from tests.slack.fake_limits import RateLimits
+
+__all__ = [
+    "BOT_USER",
+    "TEAM",
+    "Call",
+    "FakeSlack",
+    "action_body",
+    "command_body",
+    "event_body",
+    "signed",
+]
+
+RESPONSE_URL = "response_url"
+"""Put in ``lose_next_response`` to drop the answer to the next response_url post."""
+RESPONSE_URL_POSTS = 5
+RESPONSE_URL_SECONDS = 30 * 60
 
 
 @dataclass
@@ -33,22 +59,39 @@ class Call:
 
 @dataclass
 class FakeSlack:
+    joined: set[str] = field(default_factory=set)
+    """Channels the bot is a member of (tests join theirs; DMs join when opened)."""
+    private: set[str] = field(default_factory=set)
+    clock: Callable[[], float] = time.monotonic
+    latency: float = 0.0
     calls: list[Call] = field(default_factory=list)
-    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    messages: dict[str, list[Message]] = field(default_factory=dict)
+    reactions: list[dict[str, str]] = field(default_factory=list)
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing_users: set[str] = field(default_factory=set)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
     rate_limited: dict[str, int] = field(default_factory=dict)
+    """Methods whose next N calls get a 429 whatever the budgets say."""
+    throttled: list[Call] = field(default_factory=list)
+    """Calls answered 429 (by ``rate_limited`` or by the tier budgets)."""
     responses: list[dict[str, Any]] = field(default_factory=list)
+    refused_responses: list[dict[str, Any]] = field(default_factory=list)
     socket_envelopes: list[dict[str, Any]] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
-    latency: float = 0.0
     lose_next_response: set[str] = field(default_factory=set)
-    """Methods whose next call takes effect but answers 500 (a connection lost mid-call)."""
-    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _runner: web.AppRunner | None = None
+    """Methods (or ``RESPONSE_URL``) whose next call takes effect, then the connection
+    closes with no HTTP answer at all: no status, no body (a network drop, not a 500)."""
     port: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    _offset: float = 0.0
+    _issued: dict[str, float] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+
+    def __post_init__(self) -> None:
+        self.conversations = Conversations(self.messages, self.joined, self.private)
+        self.limits = RateLimits(self.now)
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -77,9 +120,36 @@ class FakeSlack:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def response_url(self, token: str) -> str:
+        """Issue a response_url now (its 30 minutes start here)."""
+        self._issued.setdefault(token, self.now())
         return f"http://127.0.0.1:{self.port}/respond/{token}"
 
-    # ---- queries for tests ------------------------------------------------------------------
+    # ---- time -------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
+
+    # ---- the workspace, for tests -----------------------------------------------------------
+
+    def join(self, *channels: str) -> None:
+        self.joined.update(channels)
+
+    def leave(self, *channels: str) -> None:
+        self.joined.difference_update(channels)
+
+    def add_message(
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
+    ) -> str:
+        """A member's message, as if typed in Slack; returns its ts."""
+        ts = self.conversations.next_ts()
+        message = {"type": "message", "ts": ts, "user": user, "text": text}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        self.conversations.add(channel, message)
+        return ts
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -89,7 +159,7 @@ class FakeSlack:
             p for p in self.called("chat.postMessage") if channel is None or p["channel"] == channel
         ]
 
-    # ---- the Web API ---------------------------------------------------------------------------
+    # ---- the Web API ------------------------------------------------------------------------
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
@@ -104,10 +174,31 @@ class FakeSlack:
                 params[key] = json.loads(params[key])
         return params
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await self._params(request)
-        self.calls.append(Call(method, params))
+        call = Call(method, params, self.now())
+        self.calls.append(call)
+        await self._delay()
+        channel = str(params.get("channel", params.get("users", "")))
+        retry_after = self._throttle(method, channel)
+        if retry_after is not None:
+            self.throttled.append(call)
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+        try:
+            result = {"ok": True, **self._handle(method, channel, params)}
+        except SlackError as exc:
+            return web.json_response({"ok": False, "error": exc.code})
+        if method in self.lose_next_response:
+            self.lose_next_response.discard(method)
+            return self._hang_up(request)
+        return web.json_response(result)
+
+    async def _delay(self) -> None:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -115,32 +206,42 @@ class FakeSlack:
                 await asyncio.sleep(self.latency)
         finally:
             self.in_flight -= 1
+
+    def _throttle(self, method: str, channel: str) -> int | None:
         if self.rate_limited.get(method, 0) > 0:
             self.rate_limited[method] -= 1
-            return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
-            )
-        channel = str(params.get("channel", params.get("users", "")))
+            return 1
+        return self.limits.check(method, channel)
+
+    def _handle(self, method: str, channel: str, params: dict[str, Any]) -> dict[str, Any]:
         error = self.errors.get((method, channel)) or self.errors.get((method, "*"))
         if error:
-            return web.json_response({"ok": False, "error": error})
+            raise SlackError(error)
         name = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", method).lower().replace(".", "_")
+        handler: Callable[[dict[str, Any]], dict[str, Any]] | None
         handler = getattr(self, "_" + name, None)
         if handler is None:
-            return web.json_response({"ok": False, "error": "unknown_method"})
-        result = {"ok": True, **handler(params)}
-        if method in self.lose_next_response:
-            self.lose_next_response.discard(method)
-            return web.Response(status=500, text="upstream connect error")
-        return web.json_response(result)
+            raise SlackError("unknown_method")
+        return handler(params)
+
+    def _hang_up(self, request: web.Request) -> web.StreamResponse:
+        """Close the connection without an HTTP response (the call already took effect)."""
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        return web.Response(status=204)  # never reaches the client
+
+    # ---- methods ------------------------------------------------------------------------------
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "user": "studybot"}
 
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        ts = f"{1700000000 + next(self._ts)}.000100"
+        channel = str(params["channel"])
+        self.conversations.require_member(channel)
         message = {
-            "ts": ts,
+            "type": "message",
+            "ts": self.conversations.next_ts(),
             "user": BOT_USER,
             "bot_id": "BBOT",
             "text": params.get("text", ""),
@@ -148,20 +249,41 @@ class FakeSlack:
             "thread_ts": params.get("thread_ts"),
             "metadata": params.get("metadata"),
         }
-        self.messages.setdefault(params["channel"], []).append(message)
-        return {"channel": params["channel"], "ts": ts, "message": message}
+        self.conversations.add(channel, message)
+        return {"channel": channel, "ts": message["ts"], "message": message}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": params["channel"], "ts": params["ts"]}
+        channel = str(params["channel"])
+        message = self.conversations.find(channel, str(params["ts"]))
+        if message is None:
+            raise SlackError("message_not_found")
+        for key in ("text", "blocks", "metadata"):
+            if key in params:
+                message[key] = params[key]
+        return {"channel": channel, "ts": message["ts"], "text": message.get("text", "")}
 
-    def _chat_post_ephemeral(self, _params: dict[str, Any]) -> dict[str, Any]:
-        return {"message_ts": f"{time.time():.6f}"}
+    def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Accepts ``thread_ts`` (docs.slack.dev/reference/methods/chat.postEphemeral)."""
+        self.conversations.require_member(str(params["channel"]))
+        if not params.get("user"):
+            raise SlackError("user_not_found")
+        self.ephemerals.append(params)
+        return {"message_ts": f"{self.now():.6f}"}
 
-    def _reactions_add(self, _params: dict[str, Any]) -> dict[str, Any]:
+    def _reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        self.conversations.require_member(channel)
+        reaction = {"channel": channel, "timestamp": str(params["timestamp"])}
+        reaction["name"] = str(params["name"])
+        if reaction in self.reactions:
+            raise SlackError("already_reacted")
+        self.reactions.append(reaction)
         return {}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        user_id = params["user"]
+        user_id = str(params["user"])
+        if user_id in self.missing_users:
+            raise SlackError("user_not_found")
         user = {
             "id": user_id,
             "name": user_id.lower(),
@@ -175,22 +297,63 @@ class FakeSlack:
         return {"user": user}
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
-        history = list(reversed(self.messages.get(params["channel"], [])))
-        include = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
-        shown = [{k: v for k, v in m.items() if k != "metadata" or include} for m in history]
-        return {"messages": shown[: int(params.get("limit", 100))], "has_more": False}
+        channel = str(params["channel"])
+        self.conversations.require_member(channel)
+        return page(self.conversations.top_level(channel), params, default=100, most=999)
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        self.conversations.require_member(channel)
+        thread = self.conversations.thread(channel, str(params["ts"]))
+        return page(thread, params, default=1000, most=1000)
 
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": {"id": "D" + str(params["users"])}}
+        return {"channel": {"id": self.conversations.open_dm(str(params["users"]))}}
+
+    def _conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        already = self.conversations.join(channel)
+        result: dict[str, Any] = {"channel": self.conversations.info(channel)}
+        if already:
+            result["warning"] = "already_in_channel"
+            result["response_metadata"] = {"warnings": ["already_in_channel"]}
+        return result
+
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": self.conversations.info(str(params["channel"]))}
 
     def _apps_connections_open(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {"url": f"ws://127.0.0.1:{self.port}/socket"}
 
-    async def _respond(self, request: web.Request) -> web.Response:
+    # ---- response_url -------------------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        """Five posts within 30 minutes of the URL being issued, then refused.
+
+        docs.slack.dev/interactivity/handling-user-interaction ("You can use a
+        response_url up to 5 times within 30 minutes"). What Slack answers beyond that is
+        not documented: the fake answers 404 with ``used_url`` (too many) or
+        ``expired_url`` (too late, or never issued), so a caller that checks the status
+        notices and one that does not loses the message, as it would on Slack.
+        """
         payload = json.loads(await request.read())
-        payload["token"] = request.match_info["token"]
+        token = request.match_info["token"]
+        payload["token"] = token
+        issued = self._issued.get(token)
+        used = sum(1 for r in self.responses if r["token"] == token)
+        if issued is None or self.now() - issued > RESPONSE_URL_SECONDS:
+            return self._refuse(payload, "expired_url")
+        if used >= RESPONSE_URL_POSTS:
+            return self._refuse(payload, "used_url")
         self.responses.append(payload)
+        if RESPONSE_URL in self.lose_next_response:
+            self.lose_next_response.discard(RESPONSE_URL)
+            return self._hang_up(request)
         return web.json_response({"ok": True})
+
+    def _refuse(self, payload: dict[str, Any], error: str) -> web.Response:
+        self.refused_responses.append({**payload, "error": error})
+        return web.Response(status=404, text=error)
 
     # ---- Socket Mode ----------------------------------------------------------------------------
 
@@ -204,67 +367,3 @@ class FakeSlack:
             if message.type == WSMsgType.TEXT:
                 self.socket_acks.append(json.loads(message.data))
         return ws
-
-
-def signed(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
-    """Headers Slack would send with ``body``: timestamp and v0 HMAC-SHA256 signature."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
-
-
-def command_body(command: str, text: str, user: str, response_url: str, channel: str = "C1") -> str:
-    return urlencode(
-        {
-            "token": "legacy-token-unused",
-            "team_id": TEAM,
-            "team_domain": "studyteam",
-            "channel_id": channel,
-            "channel_name": "study",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "A1",
-            "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
-    )
-
-
-def event_body(event: dict[str, Any], event_id: str) -> str:
-    return json.dumps(
-        {
-            "token": "legacy-token-unused",
-            "team_id": TEAM,
-            "api_app_id": "A1",
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-            "event": event,
-        }
-    )
-
-
-def action_body(action_id: str, user: str, response_url: str, channel: str) -> str:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM, "domain": "studyteam"},
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM},
-        "api_app_id": "A1",
-        "container": {"type": "message", "channel_id": channel, "is_ephemeral": False},
-        "channel": {"id": channel, "name": "directmessage"},
-        "trigger_id": "1.2.3",
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b1",
-                "value": action_id,
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
-    }
-    return urlencode({"payload": json.dumps(payload)})

@@ -11,8 +11,8 @@ import pytest
 
 from tests.dbtools import sync_tx
 from tests.fakes import FakeClock
-from tests.slack.conftest import SECRET, SlackWorld, button, eventually, running_app
-from tests.slack.fake_slack import BOT_USER, FakeSlack, command_body, signed
+from tests.slack.conftest import SECRET, SlackWorld, button, eventually, fake_slack, running_app
+from tests.slack.fake_slack import BOT_USER, command_body, signed
 
 
 async def test_forged_signature_is_refused(slack: SlackWorld) -> None:
@@ -54,7 +54,7 @@ async def test_a_non_admin_cannot_set_up(slack: SlackWorld) -> None:
 
 
 async def test_configured_admins_may(tmp_path: Path) -> None:
-    fake = FakeSlack()
+    fake = fake_slack()
     await fake.start()
     clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
     try:

@@ -19,7 +19,8 @@ from tests.slack.fake_slack import FakeSlack
 async def slow_fake(monkeypatch: pytest.MonkeyPatch) -> FakeSlack:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    fake = FakeSlack(latency=0.05)
+    channels = {f"C{n}" for n in range(12)} | {"CBUSY", "COTHER"}
+    fake = FakeSlack(latency=0.05, joined=channels)
     await fake.start()
     yield fake  # type: ignore[misc]
     await fake.stop()

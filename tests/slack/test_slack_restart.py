@@ -12,7 +12,7 @@ import pytest
 from bot import app as application
 from tests.dbtools import sync_tx
 from tests.fakes import FakeClock
-from tests.slack.conftest import SlackWorld, button, running_app
+from tests.slack.conftest import SlackWorld, button, fake_slack, running_app
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.test_slack_day import texts
 
@@ -27,7 +27,7 @@ async def test_a_quiz_started_before_a_restart_finishes_after_it(
 ) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "DISCORD_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    fake = FakeSlack()
+    fake = fake_slack()
     await fake.start()
     clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
     try:

@@ -11,8 +11,8 @@ from bot import app as application
 from bot.config import load_settings
 from tests.conftest import TEST_CONTENT
 from tests.fakes import FakeClock
-from tests.slack.conftest import eventually
-from tests.slack.fake_slack import TEAM, FakeSlack
+from tests.slack.conftest import eventually, fake_slack
+from tests.slack.fake_slack import TEAM
 
 
 async def test_socket_mode_connects_and_handles_a_command(
@@ -20,7 +20,7 @@ async def test_socket_mode_connects_and_handles_a_command(
 ) -> None:
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    fake = FakeSlack()
+    fake = fake_slack()
     await fake.start()
     fake.socket_envelopes.append(
         {

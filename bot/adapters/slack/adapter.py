@@ -3,6 +3,8 @@
 Every listener acks first, then translates the payload into ``Actor``/``Place`` and one
 ``StudyBot`` call, and draws the ``Reply``: ephemerally through ``response_url`` for
 commands and buttons, as an ephemeral message for reactions, as a reaction for answers.
+Reactions and ephemerals are cosmetic: they go out after the event is handled, paced,
+and never hold up its ack; an ephemeral about a thread goes into that thread.
 """
 
 from __future__ import annotations
@@ -19,19 +21,16 @@ import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.adapters.base import LogsInteractions
-from bot.adapters.slack import render
 from bot.adapters.slack.chat import DEFAULT_CONCURRENCY, SlackChat
+from bot.adapters.slack.client import web_client
 from bot.adapters.slack.payloads import MessageEvent, ReactionEvent, SlashCommand
+from bot.adapters.slack.respond import Responder, bodies
 from bot.adapters.slack.users import Users
 from bot.core.commands import parse
-from bot.core.errors import UserError
+from bot.core.errors import ChatError, UserError
 from bot.core.models import Place, Target
 from bot.core.replies import Message, Reply, Visibility, error
 from bot.metrics import Metrics
@@ -41,6 +40,8 @@ from bot.services.study import StudyBot
 log = structlog.get_logger("studybot.slack")
 DEFAULT_API = "https://slack.com/api/"
 ACTIONS = re.compile(r"^(fu|qz|forget):")
+ANSWER_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+"""Thread replies that are answers: plain, sent "also to the channel", or with a file."""
 
 
 class SlackAdapter(LogsInteractions):
@@ -67,17 +68,11 @@ class SlackAdapter(LogsInteractions):
         # (its check is ``logger.level <= DEBUG``, and NOTSET is 0): give it one.
         sdk_logger = logging.getLogger("studybot.slack_sdk")
         sdk_logger.setLevel(logging.INFO)
-        client = AsyncWebClient(
-            token=bot_token,
-            logger=sdk_logger,
-            base_url=api_url or DEFAULT_API,
-            session=session,
-            retry_handlers=[
-                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-                AsyncConnectionErrorRetryHandler(max_retry_count=3),
-            ],
+        client = web_client(
+            bot_token, api_url=api_url or DEFAULT_API, session=session, logger=sdk_logger
         )
         self.chat = SlackChat(client, concurrency=concurrency)
+        self.responder = Responder(session, sdk_logger)
         self.users = Users(self.chat, admins)
         self.app = AsyncApp(
             client=client,
@@ -136,16 +131,16 @@ class SlackAdapter(LogsInteractions):
     async def _error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack_listener_failed", error=repr(error), type=body.get("type"))
 
-    async def _ack_command(self, ack: Any, body: SlashCommand, respond: Any) -> None:
+    async def _ack_command(self, ack: Any, body: SlashCommand) -> None:
         started = time.perf_counter()
         await ack()  # inside Slack's 3 seconds, before any work
         if self.metrics is not None:
             self.metrics.ack_latency.labels("slack").observe(time.perf_counter() - started)
-        self._later(self._command(body, respond))
+        self._later(self._command(body))
 
-    async def _ack_action(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def _ack_action(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        self._later(self._action(body, respond))
+        self._later(self._action(body))
 
     def _later(self, work: Awaitable[None]) -> None:
         """Run work after the ack has gone out (kept referenced until it finishes)."""
@@ -154,7 +149,7 @@ class SlackAdapter(LogsInteractions):
         task.add_done_callback(self._tasks.discard)
 
     @tracked
-    async def _command(self, body: SlashCommand, respond: Any) -> None:
+    async def _command(self, body: SlashCommand) -> None:
         started = time.perf_counter()
         team = body["team_id"]
         actor = await self.users.actor(team, body["user_id"], body.get("user_name"))
@@ -165,22 +160,25 @@ class SlackAdapter(LogsInteractions):
             reply = await self.study.command(actor, place, command)
         except UserError as exc:
             reply = error(exc.message)
-        await self._respond(respond, reply)
+        await self._respond(body.get("response_url"), reply)
         self._log("command", actor.user, channel, body["command"], reply, started)
 
-    async def _respond(self, respond: Any, reply: Reply) -> None:
+    async def _respond(self, url: str | None, reply: Reply) -> None:
+        """Draw a reply through the interaction's response_url, each post sent once."""
         messages = list(reply.messages)
         export = reply.data.get("export")
         if isinstance(export, str):
             messages += _code_messages(export)
         response_type = "in_channel" if reply.visibility == Visibility.CHANNEL else "ephemeral"
-        for message in messages:
-            await respond(
-                text=render.fallback(message),
-                blocks=render.blocks(message),
-                response_type=response_type,
-                replace_original=False,
-            )
+        if url is None:
+            log.warning("slack_reply_without_response_url")
+            return
+        for body in bodies(messages, response_type):
+            try:
+                await self.responder.send(url, body)
+            except ChatError as exc:  # not sent again: it may have been shown already
+                log.warning("slack_reply_failed", error=str(exc))
+                return
 
     @tracked
     async def _message(self, body: dict[str, Any], event: MessageEvent) -> None:
@@ -191,7 +189,29 @@ class SlackAdapter(LogsInteractions):
         event_id = str(body.get("event_id", "")) or None
         subtype = event.get("subtype")
         channel = event["channel"]
-        if subtype == "message_changed":
+        if subtype in ("message_changed", "message_deleted"):
+            await self._changed(event, team, event_id)
+            return
+        thread = event.get("thread_ts")
+        user = event.get("user")
+        if subtype not in ANSWER_SUBTYPES or not thread or thread == event["ts"] or not user:
+            return  # not a member's reply in a thread
+        actor = await self.users.actor(team, user)
+        place = Place("slack", team, channel, thread)
+        reply = await self.study.message(
+            actor, place, event["ts"], _answer_text(event), event_id=event_id
+        )
+        target = Target("slack", team, channel, thread)
+        if reply.react:
+            self._later(self._react(target, event["ts"], reply.react))
+        elif any(m.kind == "error" for m in reply.messages):
+            self._later(self._ephemeral(target, user, reply))
+        self._log("answer", user, channel, "message", reply, started)
+
+    async def _changed(self, event: MessageEvent, team: str, event_id: str | None) -> None:
+        """An edited or deleted thread reply: the answer follows."""
+        channel = event["channel"]
+        if event.get("subtype") == "message_changed":
             changed: MessageEvent | dict[str, Any] = event.get("message") or {}
             thread = changed.get("thread_ts")
             if thread and changed.get("ts") != thread and not changed.get("bot_id"):
@@ -200,37 +220,22 @@ class SlackAdapter(LogsInteractions):
                     place, changed["ts"], changed.get("text", ""), event_id=event_id
                 )
             return
-        if subtype == "message_deleted":
-            previous: MessageEvent | dict[str, Any] = event.get("previous_message") or {}
-            thread = previous.get("thread_ts")
-            if thread and previous.get("ts") != thread:
-                place = Place("slack", team, channel, thread)
-                await self.study.message_deleted(place, previous["ts"], event_id=event_id)
-            return
-        thread = event.get("thread_ts")
-        user = event.get("user")
-        if subtype is not None or not thread or thread == event["ts"] or not user:
-            return  # not a reply in a thread
-        actor = await self.users.actor(team, user)
-        place = Place("slack", team, channel, thread)
-        reply = await self.study.message(
-            actor, place, event["ts"], event.get("text", ""), event_id=event_id
-        )
-        target = Target("slack", team, channel, thread)
-        if reply.react:
-            await self.chat.react(target, event["ts"], reply.react)
-        elif any(m.kind == "error" for m in reply.messages):
-            await self._ephemeral(target, user, reply)
-        self._log("answer", user, channel, "message", reply, started)
+        previous: MessageEvent | dict[str, Any] = event.get("previous_message") or {}
+        thread = previous.get("thread_ts")
+        if thread and previous.get("ts") != thread:
+            place = Place("slack", team, channel, thread)
+            await self.study.message_deleted(place, previous["ts"], event_id=event_id)
 
     @tracked
-    async def _reaction(self, body: dict[str, Any], event: ReactionEvent) -> None:
+    async def _reaction(
+        self, body: dict[str, Any], event: ReactionEvent, context: AsyncBoltContext
+    ) -> None:
         item = event["item"]
         if item.get("type") != "message":
             return
         started = time.perf_counter()
         team = str(body.get("team_id", ""))
-        bot_user = await self._bot_user()
+        bot_user = context.bot_user_id  # Bolt asked auth.test once, at the first request
         if event["user"] == bot_user:
             return
         actor = await self.users.actor(team, event["user"])
@@ -245,27 +250,49 @@ class SlackAdapter(LogsInteractions):
             event_id=str(body.get("event_id", "")) or None,
         )
         if reply.messages:
-            await self._ephemeral(Target("slack", team, item["channel"]), event["user"], reply)
+            target = Target("slack", team, item["channel"])
+            self._later(self._ephemeral(target, event["user"], reply, about=item["ts"]))
         self._log("reaction", event["user"], item["channel"], event["type"], reply, started)
 
     @tracked
-    async def _action(self, body: dict[str, Any], respond: Any) -> None:
+    async def _action(self, body: dict[str, Any]) -> None:
         started = time.perf_counter()
         team = str((body.get("team") or {}).get("id", ""))
         user = str((body.get("user") or {}).get("id", ""))
         action = str(body["actions"][0]["action_id"])
         actor = await self.users.actor(team, user)
         reply = await self.study.button(actor, action)
-        await self._respond(respond, reply)
+        await self._respond(body.get("response_url"), reply)
         self._log("button", user, "", action, reply, started)
 
-    async def _ephemeral(self, target: Target, user: str, reply: Reply) -> None:
-        for message in reply.messages:
-            await self.chat.ephemeral(target.channel, user, message)
+    # ---- cosmetic calls, after the event is handled -------------------------------------------
 
-    async def _bot_user(self) -> str | None:
-        auth = await self.app.client.auth_test()
-        return str(auth.get("user_id")) if auth.get("ok") else None
+    @tracked
+    async def _react(self, target: Target, message_ref: str, emoji: str) -> None:
+        try:
+            await self.chat.react(target, message_ref, emoji)
+        except ChatError as exc:
+            log.warning("slack_reaction_failed", channel=target.channel, error=str(exc))
+
+    @tracked
+    async def _ephemeral(
+        self, target: Target, user: str, reply: Reply, about: str | None = None
+    ) -> None:
+        """Private messages to ``user``, in the thread of the interaction if it had one."""
+        thread = target.thread
+        if thread is None and about is not None:
+            thread = await self.chat.thread_of(target.channel, about)
+        try:
+            for message in reply.messages:
+                await self.chat.ephemeral(target.channel, user, message, thread=thread)
+        except ChatError as exc:  # not sent again: an ephemeral may have been shown
+            log.warning("slack_ephemeral_failed", channel=target.channel, error=str(exc))
+
+
+def _answer_text(event: MessageEvent) -> str:
+    """The text of an answer, with the names of the files it carries."""
+    files = [f.get("title") or f.get("name") or "file" for f in event.get("files", [])]
+    return "\n".join([event.get("text", ""), *(f"[file: {name}]" for name in files)]).strip()
 
 
 def _code_messages(text: str, size: int = 2800) -> list[Message]:

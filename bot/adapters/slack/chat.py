@@ -1,23 +1,25 @@
 """Slack's outbound side: the ``Chat`` port over the Web API.
 
-One shared ``aiohttp`` session and ``AsyncWebClient`` (with slack_sdk's retry handlers
-for 429 + Retry-After and connection errors), a bound on concurrent calls, and local
-pacing of about one message per second per channel, so a fan-out never leans on 429s.
-Permanent errors become ``TargetUnavailable`` (the channel is paused with the reason)
-or ``PlatformAuthError`` (Slack work stops for the workspace); neither is retried.
+One shared ``aiohttp`` session and ``AsyncWebClient`` (``client.py``: 429s retried, a
+dropped connection retried only for calls that are safe to repeat), a bound on concurrent
+calls, and local pacing: about one message per second per channel, reactions within their
+tier. Permanent errors become ``TargetUnavailable`` (the channel is paused with the reason)
+or ``PlatformAuthError`` (Slack work stops for the workspace); neither is retried. Any
+other failure, a dropped connection included, is a ``ChatError``: the call may or may not
+have taken effect, and nothing here sends it again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections import defaultdict
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import render
+from bot.adapters.slack import lookup, render
+from bot.adapters.slack.pacing import Budget, Pacer
 from bot.core.errors import ChatError, PlatformAuthError, TargetUnavailable
 from bot.core.models import Target
 from bot.core.replies import Message
@@ -37,27 +39,14 @@ AUTH = frozenset(
         "team_access_not_granted",
     }
 )
-METADATA_TYPE = "studybot_post"
 DEFAULT_CONCURRENCY = 50
 """Calls in flight at once. On a 2-core host, 100 made the client CPU-bound during a
 10,000-channel fan-out (and delayed acks); 50 keeps it near the ideal (README, Benchmarks)."""
 JSON_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "reactions.add"})
-
-
-class Pacer:
-    """At most one message per ``interval`` seconds per channel, waiting locally."""
-
-    def __init__(self, interval: float = 1.0) -> None:
-        self.interval = interval
-        self._next: dict[str, float] = defaultdict(float)
-
-    async def wait(self, channel: str) -> None:
-        # Reserve the next slot without awaiting first: the event loop runs this atomically.
-        now = time.monotonic()
-        slot = max(now, self._next[channel])
-        self._next[channel] = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+REACTIONS_PER_MINUTE = 50.0
+"""reactions.add is Tier 3 (50+ per minute per workspace); a reaction only acknowledges."""
+REACTIONS_BURST = 10.0
+REMEMBERED_THREADS = 10_000
 
 
 class SlackChat:
@@ -69,10 +58,14 @@ class SlackChat:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
         per_channel_interval: float = 1.0,
+        reactions: Budget | None = None,
     ) -> None:
         self.client = client
         self._limit = asyncio.Semaphore(concurrency)
         self._pacer = Pacer(per_channel_interval)
+        self._reactions = reactions or Budget(REACTIONS_PER_MINUTE, REACTIONS_BURST)
+        self._dms: dict[str, str] = {}
+        self._threads: dict[tuple[str, str], str | None] = {}
         self.auth_failed: str | None = None
 
     async def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
@@ -88,17 +81,23 @@ class SlackChat:
                     # The typed client methods encode each call as Slack expects it.
                     response = await getattr(self.client, method.replace(".", "_"))(**kwargs)
             except SlackApiError as exc:
-                data = exc.response.data if isinstance(exc.response.data, dict) else {}
-                error = str(data.get("error") or f"http_{exc.response.status_code}")
-                if error in GONE:
-                    raise TargetUnavailable(error) from None
-                if error in AUTH:
-                    self.auth_failed = error
-                    raise PlatformAuthError(error) from None
-                raise ChatError(f"{method}: {error}") from None
-            except (TimeoutError, OSError) as exc:
-                raise ChatError(f"{method}: {exc}") from None
+                raise self._error(method, exc) from None
+            except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+                # The request may have reached Slack: the caller looks before any re-send.
+                raise ChatError(f"{method}: {exc!r}") from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _error(self, method: str, exc: SlackApiError) -> ChatError:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        error = str(data.get("error") or f"http_{exc.response.status_code}")
+        if error in GONE:
+            return TargetUnavailable(error)
+        if error in AUTH:
+            self.auth_failed = error
+            return PlatformAuthError(error)
+        return ChatError(f"{method}: {error}")
+
+    # ---- posts ------------------------------------------------------------------------------
 
     async def post(
         self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
@@ -114,25 +113,36 @@ class SlackChat:
         if target.thread:
             payload["thread_ts"] = target.thread
         if key is not None:
-            payload["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
+            payload["metadata"] = lookup.metadata(key)
         data = await self.call("chat.postMessage", **payload)
         ts = str(data.get("ts", ""))
+        self._remember(target.channel, ts, target.thread)
         return Posted(ts, target.thread or ts)
 
     async def find_post(self, target: Target, key: str) -> Posted | None:
-        """A message of ours carrying ``key`` in its metadata (the last 200 messages)."""
-        data = await self.call(
-            "conversations.history", channel=target.channel, limit=200, include_all_metadata=True
-        )
-        for message in data.get("messages", []):
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == METADATA_TYPE and payload.get("key") == key:
-                ts = str(message["ts"])
-                return Posted(ts, target.thread or ts)
-        return None
+        """Our message carrying ``key``: in ``target.thread`` if set, else in the channel."""
+        if target.thread:
+            ts = await lookup.in_thread(self.call, target.channel, target.thread, key)
+        else:
+            ts = await lookup.in_history(self.call, target.channel, key)
+        return None if ts is None else Posted(ts, target.thread or ts)
+
+    async def thread_of(self, channel: str, ts: str) -> str | None:
+        """The thread a message replies in (None for a parent); None if Slack cannot say."""
+        if (channel, ts) not in self._threads:
+            try:
+                self._remember(channel, ts, await lookup.thread_of(self.call, channel, ts))
+            except ChatError:
+                return None  # only used to place an ephemeral: the channel will do
+        return self._threads[(channel, ts)]
+
+    def _remember(self, channel: str, ts: str, thread: str | None) -> None:
+        if len(self._threads) >= REMEMBERED_THREADS:
+            del self._threads[next(iter(self._threads))]
+        self._threads[(channel, ts)] = thread if thread != ts else None
 
     async def react(self, target: Target, message_ref: str, emoji: str) -> None:
+        await self._reactions.wait()
         try:
             await self.call(
                 "reactions.add", channel=target.channel, timestamp=message_ref, name=emoji
@@ -141,28 +151,42 @@ class SlackChat:
             if "already_reacted" not in str(exc):
                 raise
 
+    async def ephemeral(
+        self, channel: str, user: str, message: Message, *, thread: str | None = None
+    ) -> None:
+        payload: dict[str, Any] = {
+            "channel": channel,
+            "user": user,
+            "text": render.fallback(message),
+            "blocks": render.blocks(message),
+        }
+        if thread:
+            payload["thread_ts"] = thread
+        await self.call("chat.postEphemeral", **payload)
+
+    # ---- DMs --------------------------------------------------------------------------------
+
     async def _dm_channel(self, user_ref: str) -> str:
-        opened = await self.call("conversations.open", users=user_ref)
-        channel = str((opened.get("channel") or {}).get("id", ""))
-        if not channel:
-            raise TargetUnavailable("dm_not_opened")
+        """The DM channel with a member, opened once per process."""
+        channel = self._dms.get(user_ref)
+        if channel is None:
+            opened = await self.call("conversations.open", users=user_ref)
+            channel = str((opened.get("channel") or {}).get("id", ""))
+            if not channel:
+                raise TargetUnavailable("dm_not_opened")
+            self._dms[user_ref] = channel
         return channel
 
     async def send_dm(
         self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
     ) -> Posted:
         channel = await self._dm_channel(user_ref)
-        return await self.post(Target(self.platform, workspace, channel), message, key=key)
+        try:
+            return await self.post(Target(self.platform, workspace, channel), message, key=key)
+        except TargetUnavailable:
+            self._dms.pop(user_ref, None)  # open it again next time
+            raise
 
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
         channel = await self._dm_channel(user_ref)
         return await self.find_post(Target(self.platform, workspace, channel), key)
-
-    async def ephemeral(self, channel: str, user: str, message: Message) -> None:
-        await self.call(
-            "chat.postEphemeral",
-            channel=channel,
-            user=user,
-            text=render.fallback(message),
-            blocks=render.blocks(message),
-        )

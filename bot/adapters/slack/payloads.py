@@ -15,6 +15,12 @@ class SlashCommand(TypedDict):
     response_url: NotRequired[str]
 
 
+class FileInfo(TypedDict, total=False):
+    id: str
+    name: str
+    title: str
+
+
 class MessageEvent(TypedDict):
     type: str
     channel: str
@@ -25,6 +31,7 @@ class MessageEvent(TypedDict):
     subtype: NotRequired[str]
     bot_id: NotRequired[str]
     channel_type: NotRequired[str]
+    files: NotRequired[list[FileInfo]]
     message: NotRequired[MessageEvent]
     previous_message: NotRequired[MessageEvent]
 

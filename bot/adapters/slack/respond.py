@@ -1,0 +1,74 @@
+"""Answers through a command's or button's ``response_url``, each sent exactly once.
+
+Bolt's ``respond`` builds a webhook client with slack_sdk's default retry handlers, which
+post again after a dropped connection (a reply shown twice, and a second use of the URL),
+and it opens a new HTTP session per answer. This one uses the shared session and no
+retry, and reads Slack's answer: a ``response_url`` takes 5 posts within 30 minutes
+(docs.slack.dev/interactivity/handling-user-interaction), so a refusal is an error, and a
+reply of more messages than that (a long export) is packed several to a post.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack import render
+from bot.core.errors import ChatError
+from bot.core.replies import Message
+
+POSTS_PER_URL = 5
+POST_SIZE = 12_000
+"""Characters of blocks (as JSON) per post: Slack refuses much more with msg_blocks_too_long
+(undocumented; about 12,000 characters of text, slackapi/bolt-js#2509)."""
+
+
+class Responder:
+    def __init__(self, session: aiohttp.ClientSession, logger: logging.Logger) -> None:
+        self._session = session
+        self._logger = logger
+
+    async def send(self, url: str, body: dict[str, Any]) -> None:
+        client = AsyncWebhookClient(
+            url, session=self._session, logger=self._logger, retry_handlers=[]
+        )
+        try:
+            response = await client.send_dict(body)
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            raise ChatError(f"response_url: {exc!r}") from None
+        if response.status_code != 200:
+            raise ChatError(f"response_url: {response.status_code} {response.body}")
+
+
+def bodies(messages: list[Message], response_type: str) -> list[dict[str, Any]]:
+    """One post per message; when there are more than a URL takes, several to a post."""
+    posts = [[m] for m in messages] if len(messages) <= POSTS_PER_URL else _packed(messages)
+    return [
+        {
+            "text": "\n".join(render.fallback(m) for m in group)[: render.FALLBACK_MAX],
+            "blocks": [b for m in group for b in render.blocks(m)],
+            "response_type": response_type,
+            "replace_original": False,
+        }
+        for group in posts
+    ]
+
+
+def _packed(messages: list[Message]) -> list[list[Message]]:
+    """Messages in order, as few to a post as Slack takes: 50 blocks, ~12,000 characters."""
+    groups: list[list[Message]] = [[]]
+    blocks = size = 0
+    for message in messages:
+        drawn = render.blocks(message)
+        length = len(json.dumps(drawn))
+        if groups[-1] and (blocks + len(drawn) > render.BLOCKS_MAX or size + length > POST_SIZE):
+            groups.append([])
+            blocks = size = 0
+        groups[-1].append(message)
+        blocks += len(drawn)
+        size += length
+    return groups

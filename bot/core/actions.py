@@ -47,6 +47,8 @@ def reveal_grades(post_id: int) -> str:
 
 
 FORGET_CONFIRM = "forget:confirm"
+PATTERN = r"^(fu|qz|rv|forget):"
+"""A regular expression every action id of ours matches (platform listeners filter by it)."""
 
 _SHAPES: dict[tuple[str, str], tuple[ActionKind, int, bool]] = {
     ("fu", "show"): ("followup_show", 1, False),

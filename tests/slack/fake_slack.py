@@ -64,6 +64,8 @@ class FakeSlack:
     private: set[str] = field(default_factory=set)
     clock: Callable[[], float] = time.monotonic
     latency: float = 0.0
+    method_latency: dict[str, float] = field(default_factory=dict)
+    """Extra seconds for particular methods (a slow ``users.info``)."""
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, list[Message]] = field(default_factory=dict)
     reactions: list[dict[str, str]] = field(default_factory=list)
@@ -179,7 +181,7 @@ class FakeSlack:
         params = await self._params(request)
         call = Call(method, params, self.now())
         self.calls.append(call)
-        await self._delay()
+        await self._delay(method)
         channel = str(params.get("channel", params.get("users", "")))
         retry_after = self._throttle(method, channel)
         if retry_after is not None:
@@ -198,12 +200,13 @@ class FakeSlack:
             return self._hang_up(request)
         return web.json_response(result)
 
-    async def _delay(self) -> None:
+    async def _delay(self, method: str = "") -> None:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            if self.latency:
-                await asyncio.sleep(self.latency)
+            wait = self.latency + self.method_latency.get(method, 0.0)
+            if wait:
+                await asyncio.sleep(wait)
         finally:
             self.in_flight -= 1
 

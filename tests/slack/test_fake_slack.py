@@ -7,6 +7,7 @@ the test sees.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
@@ -354,3 +355,45 @@ async def test_an_ephemeral_can_sit_in_a_thread(fake: FakeSlack, web: AsyncWebCl
     sent = await web.chat_postEphemeral(channel="C1", user="U1", text="psst", thread_ts=parent)
     assert sent["message_ts"]
     assert fake.ephemerals[-1]["thread_ts"] == parent
+
+
+# ---- event delivery: 3 s to ack, then Slack sends it again -------------------------------
+
+
+async def test_an_event_not_acked_within_three_seconds_is_delivered_again() -> None:
+    """PLATFORMS.md: events must be acked within 3 s; late ones come again with
+    X-Slack-Retry-Num and X-Slack-Retry-Reason: http_timeout (docs: Events API)."""
+    from aiohttp import web
+
+    from tests.slack.bodies import event_body
+    from tests.slack.fake_delivery import Deliverer
+
+    seen: list[tuple[str | None, str | None]] = []
+
+    async def slow_then_fast(request: web.Request) -> web.Response:
+        seen.append(
+            (request.headers.get("X-Slack-Retry-Num"), request.headers.get("X-Slack-Retry-Reason"))
+        )
+        if len(seen) == 1:
+            await asyncio.sleep(0.5)  # the first delivery is acked too late
+        return web.Response(text="")
+
+    app = web.Application()
+    app.router.add_post("/events", slow_then_fast)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/events"
+            deliverer = Deliverer(url, "secret", session, ack_seconds=0.3)  # Slack: 3 s
+            body = event_body({"type": "reaction_added"}, "Ev9")
+            attempts = await deliverer.deliver(body, "Ev9")
+    finally:
+        await runner.cleanup()
+    assert [a.attempt for a in attempts] == [0, 1]
+    assert attempts[0].status is None and not attempts[0].acked
+    assert attempts[1].acked
+    assert seen == [(None, None), ("1", "http_timeout")]

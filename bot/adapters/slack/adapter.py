@@ -1,19 +1,24 @@
 """The Slack adapter: Bolt's ``AsyncApp`` in Socket Mode or HTTP mode.
 
-Every listener acks first, then translates the payload into ``Actor``/``Place`` and one
-``StudyBot`` call, and draws the ``Reply``: ephemerally through ``response_url`` for
-commands and buttons, as an ephemeral message for reactions, as a reaction for answers.
-Reactions and ephemerals are cosmetic: they go out after the event is handled, paced,
-and never hold up its ack; an ephemeral about a thread goes into that thread.
+Slack wants every request acknowledged within 3 seconds. Commands and buttons ack first
+and work after. Events (answers, reactions, edits) are stored in the inbox, one small
+commit, and then acked: whatever handling costs (``users.info``, a slow database, 429s)
+no longer delays the ack, and an event acked just before a crash is handled after the
+restart (``drain``). Handling translates the payload into ``Actor``/``Place`` and one
+``StudyBot`` call inside the shared error boundary, and draws the ``Reply``: through
+``response_url`` for commands and buttons (replacing the pressed message when the reply
+says so), as an ephemeral for reactions, as a reaction for answers. Reactions and
+ephemerals are cosmetic: paced, after the event, in the thread they are about.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import aiohttp
@@ -23,23 +28,28 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.adapters.base import LogsInteractions
+from bot.adapters.base import LogsInteractions, boundary, record_interaction
 from bot.adapters.slack.chat import DEFAULT_CONCURRENCY, SlackChat
 from bot.adapters.slack.client import web_client
 from bot.adapters.slack.payloads import MessageEvent, ReactionEvent, SlashCommand
 from bot.adapters.slack.respond import Responder, bodies
 from bot.adapters.slack.users import Users
+from bot.core import actions
 from bot.core.commands import parse
 from bot.core.errors import ChatError, UserError
 from bot.core.models import Place, Target
 from bot.core.replies import Message, Reply, Visibility, error
 from bot.metrics import Metrics
+from bot.ports.records import InboxRow
+from bot.services.inbox import payload_of
 from bot.services.inflight import tracked
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.slack")
 DEFAULT_API = "https://slack.com/api/"
-ACTIONS = re.compile(r"^(fu|qz|forget):")
+ACTIONS = re.compile(actions.PATTERN)
+DRAIN_SECONDS = 10.0
+"""How often events stored but not finished (a crash, a failing handler) are retried."""
 ANSWER_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 """Thread replies that are answers: plain, sent "also to the channel", or with a file."""
 
@@ -93,6 +103,23 @@ class SlackAdapter(LogsInteractions):
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
+        drainer = asyncio.ensure_future(self._drain_until(stop))
+        try:
+            await self._serve(stop)
+        finally:
+            drainer.cancel()
+
+    async def _drain_until(self, stop: asyncio.Event) -> None:
+        """Handle inbox rows left by a crash or a failed handler, now and every few seconds."""
+        while not stop.is_set():
+            try:
+                await self.study.inbox.drain("slack", self._handle_row)
+            except Exception:  # the store may be briefly away; the next round tries again
+                log.exception("slack_inbox_drain_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), DRAIN_SECONDS)
+
+    async def _serve(self, stop: asyncio.Event) -> None:
         if not self.socket_mode:
             self._connected = True
             await stop.wait()
@@ -122,9 +149,9 @@ class SlackAdapter(LogsInteractions):
     def _register(self) -> None:
         self.app.command("/study")(self._ack_command)
         self.app.command("/quiz")(self._ack_command)
-        self.app.event("message")(self._message)
-        self.app.event("reaction_added")(self._reaction)
-        self.app.event("reaction_removed")(self._reaction)
+        self.app.event("message")(self._receive_message)
+        self.app.event("reaction_added")(self._receive_reaction)
+        self.app.event("reaction_removed")(self._receive_reaction)
         self.app.action(ACTIONS)(self._ack_action)
         self.app.error(self._error)
 
@@ -150,20 +177,29 @@ class SlackAdapter(LogsInteractions):
 
     @tracked
     async def _command(self, body: SlashCommand) -> None:
-        started = time.perf_counter()
-        team = body["team_id"]
-        actor = await self.users.actor(team, body["user_id"], body.get("user_name"))
-        channel = body["channel_id"]
-        place = Place("slack", team, channel, is_dm=channel.startswith("D"))
-        try:
-            command = parse(body["command"], body.get("text", ""))
-            reply = await self.study.command(actor, place, command)
-        except UserError as exc:
-            reply = error(exc.message)
-        await self._respond(body.get("response_url"), reply)
-        self._log("command", actor.user, channel, body["command"], reply, started)
+        team, user, channel = body["team_id"], body["user_id"], body["channel_id"]
 
-    async def _respond(self, url: str | None, reply: Reply) -> None:
+        async def work() -> Reply:
+            actor = await self.users.actor(team, user, body.get("user_name"))
+            place = Place("slack", team, channel, is_dm=channel.startswith("D"))
+            try:
+                command = parse(body["command"], body.get("text", ""))
+            except UserError as exc:
+                return error(exc.message)
+            return await self.study.command(actor, place, command)
+
+        reply = await boundary(
+            "slack",
+            work,
+            kind="command",
+            member=user,
+            channel=channel,
+            action=body["command"],
+            metrics=self.metrics,
+        )
+        await self._respond(body.get("response_url"), reply)
+
+    async def _respond(self, url: str | None, reply: Reply, *, replace: bool = False) -> None:
         """Draw a reply through the interaction's response_url, each post sent once."""
         messages = list(reply.messages)
         export = reply.data.get("export")
@@ -173,20 +209,73 @@ class SlackAdapter(LogsInteractions):
         if url is None:
             log.warning("slack_reply_without_response_url")
             return
-        for body in bodies(messages, response_type):
+        for body in bodies(messages, response_type, replace=replace):
             try:
                 await self.responder.send(url, body)
             except ChatError as exc:  # not sent again: it may have been shown already
                 log.warning("slack_reply_failed", error=str(exc))
                 return
 
-    @tracked
-    async def _message(self, body: dict[str, Any], event: MessageEvent) -> None:
+    # ---- events: stored, acked, then handled ------------------------------------------------
+
+    async def _receive_message(self, body: dict[str, Any], event: MessageEvent) -> None:
         if event.get("bot_id") or event.get("channel_type") == "im":
             return  # other bots, and DMs (answers belong in channel threads)
-        started = time.perf_counter()
+        await self._store("message", body, {"event": dict(event)})
+
+    async def _receive_reaction(
+        self, body: dict[str, Any], event: ReactionEvent, context: AsyncBoltContext
+    ) -> None:
+        if event["item"].get("type") != "message":
+            return
+        # Bolt asked auth.test once, at the first request; keep its answer with the event.
+        await self._store("reaction", body, {"event": dict(event), "bot": context.bot_user_id})
+
+    async def _store(self, kind: str, body: dict[str, Any], payload: dict[str, Any]) -> None:
+        """Make the event durable (one small commit); Bolt acks when this returns."""
+        event_id = str(body.get("event_id") or "")
         team = str(body.get("team_id", ""))
-        event_id = str(body.get("event_id", "")) or None
+        if not event_id:  # Slack always sends one; without it there is nothing to dedupe
+            event_id = f"noid:{kind}:{time.time_ns()}"
+        row = await self.study.inbox.accept("slack", event_id, kind, {"team": team, **payload})
+        if row is None:  # a redelivery of an event already stored
+            if self.metrics is not None:
+                self.metrics.duplicates.labels("slack").inc()
+            return
+        self._later(self._handle_stored(row))
+
+    @tracked
+    async def _handle_stored(self, row: InboxRow) -> None:
+        await self.study.inbox.handle(row, self._handle_row)
+
+    async def _handle_row(self, row: InboxRow) -> None:
+        """One stored event; raising leaves it in the inbox for the next drain."""
+        data = payload_of(row)
+        event_id = row.event_id if not row.event_id.startswith("noid:") else None
+        started = time.perf_counter()
+        try:
+            if row.kind == "message":
+                await self._message(data["team"], data["event"], event_id)
+            elif row.kind == "reaction":
+                await self._reaction(data["team"], data["event"], data.get("bot"), event_id)
+        except Exception:
+            event = data.get("event") or {}
+            record_interaction(
+                "slack",
+                kind=row.kind,
+                member=str(event.get("user", "")),
+                channel=str(event.get("channel") or (event.get("item") or {}).get("channel", "")),
+                action=row.kind,
+                outcome="error",
+                started=started,
+                metrics=self.metrics,
+            )
+            if self.metrics is not None:
+                self.metrics.errors.labels("slack", row.kind).inc()
+            raise
+
+    async def _message(self, team: str, event: dict[str, Any], event_id: str | None) -> None:
+        started = time.perf_counter()
         subtype = event.get("subtype")
         channel = event["channel"]
         if subtype in ("message_changed", "message_deleted"):
@@ -208,7 +297,7 @@ class SlackAdapter(LogsInteractions):
             self._later(self._ephemeral(target, user, reply))
         self._log("answer", user, channel, "message", reply, started)
 
-    async def _changed(self, event: MessageEvent, team: str, event_id: str | None) -> None:
+    async def _changed(self, event: dict[str, Any], team: str, event_id: str | None) -> None:
         """An edited or deleted thread reply: the answer follows."""
         channel = event["channel"]
         if event.get("subtype") == "message_changed":
@@ -226,16 +315,11 @@ class SlackAdapter(LogsInteractions):
             place = Place("slack", team, channel, thread)
             await self.study.message_deleted(place, previous["ts"], event_id=event_id)
 
-    @tracked
     async def _reaction(
-        self, body: dict[str, Any], event: ReactionEvent, context: AsyncBoltContext
+        self, team: str, event: dict[str, Any], bot_user: str | None, event_id: str | None
     ) -> None:
         item = event["item"]
-        if item.get("type") != "message":
-            return
         started = time.perf_counter()
-        team = str(body.get("team_id", ""))
-        bot_user = context.bot_user_id  # Bolt asked auth.test once, at the first request
         if event["user"] == bot_user:
             return
         actor = await self.users.actor(team, event["user"])
@@ -247,7 +331,7 @@ class SlackAdapter(LogsInteractions):
             event["reaction"],
             added=event["type"] == "reaction_added",
             on_bot_message=event.get("item_user") == bot_user,
-            event_id=str(body.get("event_id", "")) or None,
+            event_id=event_id,
         )
         if reply.messages:
             target = Target("slack", team, item["channel"])
@@ -256,14 +340,24 @@ class SlackAdapter(LogsInteractions):
 
     @tracked
     async def _action(self, body: dict[str, Any]) -> None:
-        started = time.perf_counter()
         team = str((body.get("team") or {}).get("id", ""))
         user = str((body.get("user") or {}).get("id", ""))
         action = str(body["actions"][0]["action_id"])
-        actor = await self.users.actor(team, user)
-        reply = await self.study.button(actor, action)
-        await self._respond(body.get("response_url"), reply)
-        self._log("button", user, "", action, reply, started)
+        channel = str((body.get("channel") or {}).get("id", ""))
+
+        async def work() -> Reply:
+            return await self.study.button(await self.users.actor(team, user), action)
+
+        reply = await boundary(
+            "slack",
+            work,
+            kind="button",
+            member=user,
+            channel=channel,
+            action=action,
+            metrics=self.metrics,
+        )
+        await self._respond(body.get("response_url"), reply, replace=reply.replace)
 
     # ---- cosmetic calls, after the event is handled -------------------------------------------
 
@@ -289,7 +383,7 @@ class SlackAdapter(LogsInteractions):
             log.warning("slack_ephemeral_failed", channel=target.channel, error=str(exc))
 
 
-def _answer_text(event: MessageEvent) -> str:
+def _answer_text(event: Mapping[str, Any]) -> str:
     """The text of an answer, with the names of the files it carries."""
     files = [f.get("title") or f.get("name") or "file" for f in event.get("files", [])]
     return "\n".join([event.get("text", ""), *(f"[file: {name}]" for name in files)]).strip()

@@ -44,17 +44,22 @@ class Responder:
             raise ChatError(f"response_url: {response.status_code} {response.body}")
 
 
-def bodies(messages: list[Message], response_type: str) -> list[dict[str, Any]]:
-    """One post per message; when there are more than a URL takes, several to a post."""
+def bodies(
+    messages: list[Message], response_type: str, *, replace: bool = False
+) -> list[dict[str, Any]]:
+    """One post per message; when there are more than a URL takes, several to a post.
+
+    ``replace``: the first post takes the place of the message whose button was pressed
+    (``replace_original``, for ephemeral and ordinary messages alike)."""
     posts = [[m] for m in messages] if len(messages) <= POSTS_PER_URL else _packed(messages)
     return [
         {
             "text": "\n".join(render.fallback(m) for m in group)[: render.FALLBACK_MAX],
             "blocks": [b for m in group for b in render.blocks(m)],
             "response_type": response_type,
-            "replace_original": False,
+            "replace_original": replace and n == 0,
         }
-        for group in posts
+        for n, group in enumerate(posts)
     ]
 
 

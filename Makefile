@@ -31,6 +31,7 @@ test: $(STAMP_DEV)  ## lint, format check, mypy strict, the whole pytest suite
 bench: $(STAMP_DEV)  ## benchmarks (never part of make test; ARGS=--json for JSON lines)
 	$(BIN)/python bench/engine.py $(ARGS)
 	$(BIN)/python bench/fanout.py $(ARGS)
+	$(BIN)/python bench/acks.py $(ARGS)
 	$(BIN)/python bench/learning.py $(ARGS)
 
 faults: $(STAMP_DEV)  ## crash safety: 200 SIGKILLs at random moments, then the invariants

@@ -127,6 +127,8 @@ async def build(
                 dev_guild=settings.discord_dev_guild,
                 admins=frozenset(settings.admins),
                 metrics=metrics,
+                api_url=settings.discord_api_url,
+                gradable=study.threads.gradable,
             )
             adapters.append(discord_adapter)
             chats.add(discord_adapter.chat)
@@ -202,13 +204,13 @@ async def run(app: App) -> int:
             loop.add_signal_handler(sig, stop.set)
     log.info("starting", adapters=[a.name for a in app.adapters], db=_safe_url(app.settings.db_url))
     app.scheduler.start()
-    await app.scheduler.run_all_now()  # catch up what is due after downtime
     if app.http is not None:
         await app.http.start()  # healthy from the first request on
     try:
         async with asyncio.TaskGroup() as group:
             for adapter in app.adapters:
                 group.create_task(_serve(adapter, stop))
+            group.create_task(_catch_up(app))
             group.create_task(stop.wait())
     finally:
         grace = app.settings.shutdown_grace_seconds
@@ -222,6 +224,26 @@ async def run(app: App) -> int:
                 loop.remove_signal_handler(sig)
     log.info("stopped")
     return 0
+
+
+CONNECT_WAIT = 30.0
+"""How long the start-up catch-up waits for the platforms to connect (then runs anyway:
+what a platform cannot take yet stays claimed and is reconciled once it can)."""
+
+
+async def _catch_up(app: App) -> None:
+    """Work that fell due while the bot was down, once the platforms are connected."""
+    deadline = asyncio.get_running_loop().time() + CONNECT_WAIT
+    while not all(a.connected() for a in app.adapters) and not app.stop.is_set():
+        if asyncio.get_running_loop().time() > deadline:
+            log.warning(
+                "catch_up_before_connected",
+                waiting=[a.name for a in app.adapters if not a.connected()],
+            )
+            break
+        await asyncio.sleep(0.05)
+    if not app.stop.is_set():
+        await app.scheduler.run_all_now()
 
 
 async def _serve(adapter: Adapter, stop: asyncio.Event) -> None:

@@ -146,6 +146,11 @@ class Settings(BaseSettings):
         None,
         validation_alias=AliasChoices("STUDYBOT_DISCORD_TOKEN", "DISCORD_TOKEN", "discord_token"),
     )
+    discord_api_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("STUDYBOT_DISCORD_API_URL", "discord_api_url"),
+        description="Discord REST base URL (a REST proxy such as nirn-proxy, or a test fake)",
+    )
     discord_dev_guild: int | None = Field(
         None,
         validation_alias=AliasChoices(

@@ -47,7 +47,8 @@ def reveal_grades(post_id: int) -> str:
 
 
 FORGET_CONFIRM = "forget:confirm"
-PATTERN = r"^(fu|qz|rv|forget):"
+PREFIXES = ("fu", "qz", "rv", "forget")
+PATTERN = rf"^({'|'.join(PREFIXES)}):"
 """A regular expression every action id of ours matches (platform listeners filter by it)."""
 
 _SHAPES: dict[tuple[str, str], tuple[ActionKind, int, bool]] = {

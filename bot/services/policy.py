@@ -33,6 +33,9 @@ class Policy:
     """How long a claimed-but-unfinished post belongs to the process that claimed it."""
     answer_window: timedelta = timedelta(hours=24)
     """How long after its reveal a question still takes answers."""
+    grade_window: timedelta = timedelta(days=14)
+    """How long after its reveal a question still takes grades (Discord keeps its thread
+    open that long)."""
     followup_daily_cap: int = 10
     followup_batch: int = 5
     waking_start: time = time(9, 0)

@@ -182,6 +182,8 @@ class Threads(Service):
                 )
             channel, post = found
             assert post.card_key is not None
+            if added and self._closed(post, now):
+                raise InvalidInput(self._closed_text())
             member = self.member(tx, actor, now)
             ref = f"{post.id}:{member.id}"
             if not added:
@@ -196,6 +198,29 @@ class Threads(Service):
 
         return await self.store.write(unit)
 
+    def _closed(self, post: PostRow, now: datetime) -> bool:
+        """Too long since the reveal to take a grade."""
+        return post.revealed_at is not None and now - post.revealed_at > self.policy.grade_window
+
+    def _closed_text(self) -> str:
+        days = self.policy.grade_window.days
+        return (
+            f"This question closed for grading {days} days after its reveal; "
+            "grade it when it comes back to you by DM."
+        )
+
+    async def gradable(self, place: Place) -> bool:
+        """Whether the daily post whose thread is ``place`` can still be graded."""
+        now = self.now()
+        if place.thread is None:
+            return False
+        found = await self.store.read(
+            lambda tx: tx.posts.in_thread(
+                place.platform, place.workspace, place.channel, place.thread or ""
+            )
+        )
+        return found is not None and not self._closed(found[1], now)
+
     async def grade_button(self, actor: Actor, post_id: int, grade: Grade) -> Reply:
         """A grade button on the reveal: the same one grade as a reaction, said privately."""
         now = self.now()
@@ -207,6 +232,8 @@ class Threads(Service):
                 raise NotFound("This question is no longer available.")
             if post.reveal_status != "posted":
                 raise InvalidInput("Grades open with the reveal.")
+            if self._closed(post, now):
+                raise InvalidInput(self._closed_text())
             if (actor.platform, actor.workspace) != (channel.platform, channel.workspace):
                 raise NotAllowed("This question belongs to another workspace.")
             member = self.member(tx, actor, now)

@@ -5,22 +5,22 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import discord
-import discord.gateway
-import discord.http
 import pytest
-import yarl
 
 from bot import app as application
+from bot.adapters.discord.client import DiscordAdapter, Timeouts
 from bot.config import load_settings
 from tests.conftest import TEST_CONTENT
-from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, FakeDiscord, user
+from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, FakeDiscord
+from tests.discord.fake_rules import PlatformClock
 from tests.fakes import FakeClock
 from tests.slack.conftest import eventually
+
+FAST = Timeouts(guild_ready=0.05, login=5.0)
+"""discord.py waits 2 s after READY for more servers; the fake has one."""
 
 
 @dataclass
@@ -52,11 +52,9 @@ class DiscordWorld:
     async def press(
         self, message: dict[str, Any], label: str, *, count: int = 1, **options: Any
     ) -> list[dict[str, Any]]:
-        """Click the button ``label`` on ``message`` (a bot message or a followup)."""
+        """Click the button ``label`` on ``message`` (a bot message or a reply)."""
         custom_id = buttons(message)[label]
         channel = options.get("channel_id", CHANNEL)
-        if "id" not in message:  # a followup's request body: give it a message's shape
-            message = self.fake._message(channel, message, user(BOT_ID, "studybot", bot=True))
         token, payload = self.fake.interaction(
             {"custom_id": custom_id, "component_type": 2},
             component=True,
@@ -67,16 +65,17 @@ class DiscordWorld:
         return await self._followups(token, count)
 
     async def _followups(self, token: str, count: int) -> list[dict[str, Any]]:
+        """The messages the member saw (their ``flags`` say if they were ephemeral)."""
+
         def done() -> list[dict[str, Any]]:
-            found = [
-                e["followup"] for e in self.fake.interactions.get(token, []) if "followup" in e
-            ]
+            found = self.fake.responses.shown(token)
             return found if len(found) >= count else []
 
         await eventually(lambda: self.fake.interactions.get(token))
         callback = self.fake.interactions[token][0]["callback"]
         assert callback["type"] in (5, 6), callback  # deferred: acknowledged at once
-        return await eventually(done)
+        shown: list[dict[str, Any]] = await eventually(done)
+        return shown
 
 
 def _type(value: Any) -> int:
@@ -94,6 +93,19 @@ def embed_text(message: dict[str, Any]) -> str:
         parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
         parts.append((embed.get("footer") or {}).get("text", ""))
     return re.sub(r"\\(.)", r"\1", "\n".join(parts))  # as Discord renders markdown escapes
+
+
+def ephemeral(message: dict[str, Any]) -> bool:
+    return bool(message.get("flags", 0) & 64)
+
+
+def posts(fake: FakeDiscord, channel: str) -> list[dict[str, Any]]:
+    """The bot's own messages in a channel, without its replies to interactions."""
+    return [
+        m
+        for m in fake.messages.get(channel, [])
+        if m["author"]["id"] == BOT_ID and "webhook_id" not in m
+    ]
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -116,9 +128,11 @@ async def discord_app(
         http_enabled=False,
         default_tz="Europe/Berlin",
         tick_seconds=3600,
+        discord_api_url=fake.rest_url,
         **env,
     )
     async with application.build(settings, console=False, clock=clock) as built:
+        point_at_fake(built, fake)
         task = asyncio.create_task(application.run(built))
         try:
             await eventually(lambda: built.adapters[0].connected(), 10)
@@ -128,17 +142,33 @@ async def discord_app(
             await task
 
 
+def point_at_fake(built: application.App, fake: FakeDiscord) -> DiscordAdapter:
+    """The app's Discord adapter, rebuilt as ``build`` makes it but with short timeouts
+    (discord.py waits 2 s for more servers after READY; the tests need not)."""
+    adapter = DiscordAdapter(
+        built.study,
+        token="fake-discord-token",
+        dev_guild=int(GUILD),
+        admins=frozenset(built.settings.admins),
+        metrics=built.metrics,
+        api_url=built.settings.discord_api_url,
+        timeouts=FAST,
+        gradable=built.study.threads.gradable,
+    )
+    built.adapters[:] = [a for a in built.adapters if a.name != "discord"] + [adapter]
+    built.study.deps.chats.add(adapter.chat)
+    return adapter
+
+
 @pytest.fixture
-async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    """A started fake Discord with discord.py pointed at it (tests only)."""
+async def fake_discord(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[FakeDiscord]:
+    """A started fake Discord whose time is the test's clock plus the real seconds."""
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "DISCORD_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    fake = FakeDiscord()
+    fake = FakeDiscord(clock=PlatformClock(base=clock.now))
     await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.rest_url)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-    )
     try:
         yield fake
     finally:
@@ -146,7 +176,8 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
 
 
 @pytest.fixture
-async def world(tmp_path: Path, fake_discord: FakeDiscord) -> AsyncIterator[DiscordWorld]:
-    clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+async def world(
+    tmp_path: Path, fake_discord: FakeDiscord, clock: FakeClock
+) -> AsyncIterator[DiscordWorld]:
     async with discord_app(tmp_path, fake_discord, clock) as built:
         yield DiscordWorld(fake_discord, built, clock)

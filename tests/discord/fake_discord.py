@@ -1,31 +1,89 @@
 """A local fake Discord on 127.0.0.1: the REST API and the gateway websocket.
 
-The gateway speaks the real handshake (HELLO, IDENTIFY -> READY and GUILD_CREATE,
-heartbeats, RESUME with replay) with zlib-stream compression, and dispatches events the
-tests hand it. REST answers the routes studybot uses with documented payload shapes,
-records every call, and fails on request like Discord does (403 with code 50007, 429
-with ``retry_after`` and a ``Via`` header).
+It is as strict as Discord, never kinder (``PLATFORMS.md``); each rule has a test in
+``test_fake_discord.py`` and names its page in ``discord-api-docs``:
+
+- threads archive after ``auto_archive_duration`` minutes without a message; then
+  members cannot react, edit or use commands in them (50083) until they are unarchived;
+  a message (the bot's or a member's) unarchives a thread, as does its creator's PATCH
+  (topics/threads: active and archived threads; ``fake_threads``);
+- interactions: callback within 3 s, token valid 15 min, the deferral fixes visibility
+  (``fake_interactions``);
+- ``enforce_nonce`` dedupes one author's nonce for two minutes (``fake_rules``);
+- a channel's history has no thread messages (topics/threads);
+- ``X-RateLimit-*`` headers on every response, 429s with ``retry_after`` and ``Via``;
+- 10003 unknown channel, 50001 missing access, 50013 missing permissions, 50007 DMs
+  closed, and forum channels refuse plain messages (topics/opcodes-and-status-codes);
+- multipart message bodies: ``payload_json`` and ``files[n]`` (reference: uploading files).
+
+Time is ``clock`` (a ``PlatformClock``): tests skip days without sleeping.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-APP_ID = "900000000000000001"
-BOT_ID = "900000000000000002"
-GUILD = "800000000000000001"
-CHANNEL = "800000000000000010"
-ADMIN = "700000000000000001"
-NOW = "2026-03-02T09:00:00.000000+00:00"
-MANAGE_GUILD = 1 << 5
+from tests.discord.fake_gateway import Gateway
+from tests.discord.fake_interactions import Interactions
+from tests.discord.fake_payloads import (
+    ADMIN,
+    APP_ID,
+    BOT_ID,
+    CHANNEL,
+    DM,
+    FORUM,
+    GUILD,
+    MANAGE_GUILD,
+    TEXT,
+    Answer,
+    application,
+    bot_user,
+    fail,
+    guild,
+    interaction_payload,
+    iso,
+    member,
+    ready,
+    snowflake_at,
+    text_channel,
+    user,
+)
+from tests.discord.fake_payloads import message as message_payload
+from tests.discord.fake_rules import (
+    NONCE_MAX,
+    Nonces,
+    PlatformClock,
+    RateLimits,
+    Refused,
+    too_many,
+)
+from tests.discord.fake_threads import Threads
+
+__all__ = [
+    "ADMIN",
+    "APP_ID",
+    "BOT_ID",
+    "CHANNEL",
+    "GUILD",
+    "MANAGE_GUILD",
+    "Call",
+    "FakeDiscord",
+    "Refused",
+    "member",
+    "text_channel",
+    "user",
+]
+
+INVALID = object()
+"""A request body Discord would refuse as an invalid form body (50035)."""
+VIA = {"Via": "1.1 google"}
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -37,107 +95,69 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-def user(uid: str, name: str, *, bot: bool = False) -> dict[str, Any]:
-    return {
-        "id": uid,
-        "username": name,
-        "discriminator": "0",
-        "global_name": name,
-        "avatar": None,
-        "bot": bot,
-        "public_flags": 0,
-    }
-
-
-def member(uid: str, name: str, *, permissions: int = 0) -> dict[str, Any]:
-    return {
-        "user": user(uid, name),
-        "nick": None,
-        "roles": [],
-        "joined_at": NOW,
-        "deaf": False,
-        "mute": False,
-        "flags": 0,
-        "avatar": None,
-        "premium_since": None,
-        "pending": False,
-        "permissions": str(permissions),
-    }
-
-
-def text_channel(cid: str, name: str) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "type": 0,
-        "guild_id": GUILD,
-        "name": name,
-        "position": 0,
-        "permission_overwrites": [],
-        "nsfw": False,
-        "parent_id": None,
-        "topic": None,
-        "last_message_id": None,
-        "rate_limit_per_user": 0,
-        "flags": 0,
-    }
-
-
 @dataclass
 class Call:
     method: str
     path: str
-    body: dict[str, Any] | list[Any] | None
+    body: Any
     query: dict[str, str]
 
 
 @dataclass
 class FakeDiscord:
+    clock: PlatformClock = field(default_factory=PlatformClock)
     calls: list[Call] = field(default_factory=list)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Channel (or thread, or DM) id -> its history, oldest first."""
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     forbidden: dict[str, int] = field(default_factory=dict)
-    """Channel (or DM recipient) id -> Discord error code answered with 403."""
+    """Channel (or DM recipient) id -> the error code Discord answers there."""
     rate_limited: dict[str, int] = field(default_factory=dict)
-    """Route kind -> how many 429s to answer first."""
-    interactions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    identifies: list[dict[str, Any]] = field(default_factory=list)
-    resumes: int = 0
-    replay_overlap: int = 0
-    """On RESUME, also replay this many events the client had already seen."""
+    """A path fragment -> how many 429s to answer first, whatever the bucket says."""
     deny_message_content: bool = False
     lose_next_post: bool = False
     """The next message POST is stored but answered with a 502 (a response lost on the way)."""
+    hold_login: asyncio.Event | None = None
+    """If given, logging in (``GET /users/@me``) waits until it is set: a slow start."""
     port: int = 0
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _seq: int = 0
-    _sent: list[dict[str, Any]] = field(default_factory=list)
-    _ws: web.WebSocketResponse | None = None
-    _compress: Any = None
     _runner: web.AppRunner | None = None
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _last_id: int = 0
+    _recipients: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.channels[CHANNEL] = text_channel(CHANNEL, "study")
-        self.members[ADMIN] = member(ADMIN, "ada", permissions=MANAGE_GUILD)
+        self.channels.setdefault(CHANNEL, text_channel(CHANNEL, "study"))
+        self.members.setdefault(ADMIN, member(ADMIN, "ada", permissions=MANAGE_GUILD))
+        self.gateway = Gateway("", self._ready, deny_message_content=self.deny_message_content)
+        self.limits = RateLimits(self.clock.now)
+        self.nonces = Nonces(self.clock.now)
+        self.responses = Interactions(self.clock.now, self.snowflake, self._keep)
+        self.threads = Threads(self.channels, self.clock.now, self.gateway.dispatch)
 
     def snowflake(self) -> str:
-        return str(600000000000000000 + next(self._ids))
+        """A new id, made at the fake's now, larger than every id before it."""
+        self._last_id = max(self._last_id + 1, snowflake_at(self.clock.now(), next(self._ids)))
+        return str(self._last_id)
 
-    # ---- lifecycle ----------------------------------------------------------------------------
+    # ---- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
         app = web.Application()
         app.add_routes(
-            [web.get("/gateway", self._gateway), web.route("*", "/api/v10/{tail:.*}", self._rest)]
+            [
+                web.get("/gateway", self.gateway.serve),
+                web.route("*", "/api/v10/{tail:.*}", self._rest),
+            ]
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.port = int(self._runner.addresses[0][1])
+        self.gateway.url = self.gateway_url
 
     async def stop(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
+        await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -149,327 +169,296 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    # ---- gateway --------------------------------------------------------------------------------
+    # The gateway's knobs, kept on the fake for the tests that turn them.
+    @property
+    def identifies(self) -> list[dict[str, Any]]:
+        return self.gateway.identifies
 
-    async def _send(self, payload: dict[str, Any]) -> None:
-        assert self._ws is not None and self._compress is not None
-        data = self._compress.compress(json.dumps(payload).encode()) + self._compress.flush(
-            zlib.Z_SYNC_FLUSH
-        )
-        await self._ws.send_bytes(data)
+    @property
+    def resumes(self) -> int:
+        return self.gateway.resumes
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        self._seq += 1
-        payload = {"op": 0, "t": event, "s": self._seq, "d": data}
-        self._sent.append(payload)
-        await self._send(payload)
+    @property
+    def replay_overlap(self) -> int:
+        return self.gateway.replay_overlap
+
+    @replay_overlap.setter
+    def replay_overlap(self, value: int) -> None:
+        self.gateway.replay_overlap = value
+
+    @property
+    def interactions(self) -> dict[str, list[dict[str, Any]]]:
+        """Token -> its ``callback`` and ``followup`` entries (``responses`` has the rest)."""
+        return self.responses.log
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The data of every ``name`` dispatch sent so far."""
+        return [p["d"] for p in self.gateway.sent if p["t"] == name]
 
     async def drop_connection(self) -> None:
         """Close the gateway socket as a network blip would (the client resumes)."""
-        if self._ws is not None:
-            await self._ws.close(code=4000, message=b"blip")
+        await self.gateway.close(code=4000, message=b"blip")
 
-    async def replay_from(self, seq: int) -> None:
-        """Send the dispatches after ``seq`` again, as a gateway does after a RESUME."""
-        for payload in [p for p in self._sent if p["s"] > seq]:
-            await self._send(payload)
+    def _ready(self) -> list[tuple[str, dict[str, Any]]]:
+        channels = [c for c in self.channels.values() if c["type"] in (TEXT, FORUM)]
+        active = [t for t in self.threads.all() if not self.threads.archived(t["id"])]
+        return [("READY", ready(self.gateway_url)), ("GUILD_CREATE", guild(channels, active))]
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=0)
-        await ws.prepare(request)
-        self._ws, self._compress = ws, zlib.compressobj()
-        await self._send({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
-        async for message in ws:
-            if message.type != WSMsgType.TEXT:
-                continue
-            payload = json.loads(message.data)
-            op = payload.get("op")
-            if op == 1:
-                await self._send({"op": 11, "d": None, "s": None, "t": None})
-            elif op == 2:
-                self.identifies.append(payload["d"])
-                if self.deny_message_content and payload["d"]["intents"] & (1 << 15):
-                    await ws.close(code=4014, message=b"Disallowed intent(s).")
-                    break
-                await self.dispatch("READY", self._ready())
-                await self.dispatch("GUILD_CREATE", self._guild())
-            elif op == 6:
-                self.resumes += 1
-                seen = int(payload["d"].get("seq") or 0)
-                await self.replay_from(max(0, seen - self.replay_overlap))
-                self._seq += 1
-                await self._send({"op": 0, "t": "RESUMED", "s": self._seq, "d": {}})
-        return ws
+    # ---- threads (``fake_threads``) -----------------------------------------------------
 
-    def _ready(self) -> dict[str, Any]:
-        return {
-            "v": 10,
-            "user": {
-                **user(BOT_ID, "studybot", bot=True),
-                "verified": True,
-                "flags": 0,
-                "mfa_enabled": False,
-            },
-            "guilds": [{"id": GUILD, "unavailable": True}],
-            "session_id": "session-1",
-            "resume_gateway_url": self.gateway_url,
-            "shard": [0, 1],
-            "application": {"id": APP_ID, "flags": 0},
-            "private_channels": [],
-            "relationships": [],
-        }
+    def archived(self, thread_id: str) -> bool:
+        return self.threads.archived(thread_id)
 
-    def _guild(self) -> dict[str, Any]:
-        everyone = {
-            "id": GUILD,
-            "name": "@everyone",
-            "permissions": "104324673",
-            "position": 0,
-            "color": 0,
-            "hoist": False,
-            "managed": False,
-            "mentionable": False,
-            "flags": 0,
-        }
-        return {
-            "id": GUILD,
-            "name": "Study Guild",
-            "icon": None,
-            "splash": None,
-            "discovery_splash": None,
-            "features": [],
-            "owner_id": ADMIN,
-            "roles": [everyone],
-            "emojis": [],
-            "stickers": [],
-            "verification_level": 0,
-            "default_message_notifications": 0,
-            "explicit_content_filter": 0,
-            "mfa_level": 0,
-            "system_channel_id": None,
-            "system_channel_flags": 0,
-            "rules_channel_id": None,
-            "vanity_url_code": None,
-            "description": None,
-            "banner": None,
-            "premium_tier": 0,
-            "premium_subscription_count": 0,
-            "preferred_locale": "en-US",
-            "public_updates_channel_id": None,
-            "nsfw_level": 0,
-            "premium_progress_bar_enabled": False,
-            "afk_timeout": 300,
-            "afk_channel_id": None,
-            "channels": [c for c in self.channels.values() if c["type"] == 0],
-            "members": [member(BOT_ID, "studybot")],
-            "member_count": 3,
-            "large": False,
-            "threads": [c for c in self.channels.values() if c["type"] == 11],
-            "voice_states": [],
-            "presences": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "joined_at": NOW,
-            "unavailable": False,
-        }
+    async def tick(self) -> None:
+        """Archive the threads whose ``auto_archive_duration`` has passed without activity."""
+        await self.threads.tick()
 
-    # ---- REST -------------------------------------------------------------------------------------
+    # ---- what members do (inbound events) ------------------------------------------------
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event, after Discord's checks on what a member may do.
+
+        Raises ``Refused`` where Discord would not let the member do it (no event then).
+        """
+        await self.tick()
+        channel_id = str(data.get("channel_id", ""))
+        refused = event in ("MESSAGE_UPDATE", "MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE")
+        if (refused or event == "INTERACTION_CREATE") and self.archived(channel_id):
+            raise Refused(50083, "Thread is archived")
+        if event == "MESSAGE_CREATE" and not data["author"].get("bot"):
+            if self.threads.locked(channel_id):
+                raise Refused(160005, "Thread is locked")
+            await self.threads.touch(channel_id)
+            self.messages.setdefault(channel_id, []).append(data)
+        if event == "INTERACTION_CREATE":
+            channel = data.get("channel") or {"id": channel_id}
+            self.responses.issue(data["token"], data["id"], channel)
+        await self.gateway.dispatch(event, data)
+
+    # ---- REST -----------------------------------------------------------------------------
 
     def called(self, method: str, pattern: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
 
-    def _error(self, status: int, code: int, message: str) -> web.Response:
-        return _json({"code": code, "message": message}, status=status)
-
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
-        body: Any = None
-        if request.can_read_body:
-            raw = await request.read()
-            if request.content_type == "application/json" and raw:
-                body = json.loads(raw)
-            elif request.content_type.startswith("multipart"):
-                body = await self._multipart(raw, request.content_type)
+        body = await self._body(request)
         self.calls.append(Call(request.method, path, body, dict(request.query)))
-        for kind, remaining in list(self.rate_limited.items()):
+        if path == "/users/@me" and self.hold_login is not None:
+            await self.hold_login.wait()
+        await self.tick()
+        verdict = self.limits.check(request.method, path)
+        if verdict.retry_after is None and self._forced_429(path):
+            verdict.retry_after = 0.3
+        if verdict.retry_after is not None:
+            payload, headers = too_many(verdict)
+            return _json(payload, 429, {**headers, **VIA})
+        if body is INVALID:
+            status, answer = fail(50035)
+        else:
+            status, answer = await self._route(request.method, path, body, request.query)
+        if status == 502:
+            return web.Response(status=502, text="bad gateway", headers=VIA)
+        if status == 204:
+            return web.Response(status=204, headers={**verdict.headers, **VIA})
+        return _json(answer, status, {**verdict.headers, **VIA})
+
+    def _forced_429(self, path: str) -> bool:
+        for kind, remaining in self.rate_limited.items():
             if remaining > 0 and kind in path:
                 self.rate_limited[kind] -= 1
-                return _json(
-                    {"message": "You are being rate limited.", "retry_after": 0.3, "global": False},
-                    status=429,
-                    headers={"Retry-After": "1", "Via": "1.1 google", "X-RateLimit-Scope": "user"},
-                )
-        return await self._route(request.method, path, body or {})
+                return True
+        return False
 
-    async def _multipart(self, raw: bytes, content_type: str) -> Any:
-        boundary = content_type.split("boundary=")[-1].strip('"')
-        for part in raw.split(f"--{boundary}".encode()):
-            if b'name="payload_json"' in part:
-                return json.loads(part.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n", 1)[0])
-        return None
+    async def _body(self, request: web.Request) -> Any:
+        if request.content_type.startswith("multipart/"):
+            return await self._multipart(request)
+        raw = await request.read() if request.can_read_body else b""
+        return json.loads(raw) if raw and request.content_type == "application/json" else None
 
-    def _message(
-        self, channel_id: str, body: dict[str, Any], author: dict[str, Any]
-    ) -> dict[str, Any]:
-        message = {
-            "id": self.snowflake(),
-            "channel_id": channel_id,
-            "author": author,
-            "content": body.get("content") or "",
-            "timestamp": NOW,
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": body.get("embeds", []),
-            "pinned": False,
-            "type": 0,
-            "flags": body.get("flags", 0),
-            "components": body.get("components", []),
-            "nonce": body.get("nonce"),
-        }
-        channel = self.channels.get(channel_id, {})
-        if channel.get("guild_id"):
-            message["guild_id"] = channel["guild_id"]
-        return message
+    async def _multipart(self, request: web.Request) -> Any:
+        """``payload_json`` and ``files[n]``, each file with a filename (reference: uploading
+        files); any other part makes an invalid form body."""
+        form = await request.post()
+        payload: dict[str, Any] = {}
+        attachments = []
+        for name, value in form.items():
+            if name == "payload_json" and isinstance(value, str | bytes):
+                payload = json.loads(value)
+            elif re.fullmatch(r"files\[\d+\]", name) and isinstance(value, web.FileField):
+                data = value.file.read()
+                attachments.append((name, value.filename, value.content_type, len(data)))
+            else:
+                return INVALID
+        payload["attachments"] = [
+            {
+                "id": self.snowflake(),
+                "filename": filename,
+                "size": size,
+                "content_type": kind,
+                "url": f"{self.rest_url}/attachments/{filename}",
+                "proxy_url": f"{self.rest_url}/attachments/{filename}",
+            }
+            for _, filename, kind, size in attachments
+        ]
+        return payload
 
-    async def _route(self, method: str, path: str, body: dict[str, Any]) -> web.StreamResponse:
-        if method == "GET" and path == "/users/@me":
-            return _json({**user(BOT_ID, "studybot", bot=True), "flags": 0})
-        if method == "GET" and path == "/oauth2/applications/@me":
-            return _json(
-                {
-                    "id": APP_ID,
-                    "name": "studybot",
-                    "icon": None,
-                    "description": "",
-                    "rpc_origins": [],
-                    "bot_public": True,
-                    "bot_require_code_grant": False,
-                    "verify_key": "0" * 64,
-                    "flags": 0,
-                    "owner": user(ADMIN, "ada"),
-                    "team": None,
-                    "summary": "",
-                    "tags": [],
-                    "interactions_endpoint_url": None,
-                }
-            )
+    async def _route(self, method: str, path: str, body: Any, query: Any) -> Answer:
+        body = body if body is not None else {}
+        if match := re.fullmatch(r"/channels/(\d+)/messages", path):
+            if method == "GET":
+                return self._history(match[1], query)
+            return await self._post_message(match[1], body)
+        if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
+            return await self._start_thread(match[1], match[2], body)
+        if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/reactions/([^/]+)/@me", path):
+            return self._react(match[1], match[2])
+        if match := re.fullmatch(r"/channels/(\d+)", path):
+            if method == "PATCH":
+                return await self._edit_channel(match[1], body)
+            return self._get_channel(match[1])
+        if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
+            return self.responses.callback(match[1], match[2], body)
+        if match := re.fullmatch(r"/webhooks/(\d+)/([^/]+)", path):
+            return self.responses.followup(match[1], match[2], body)
+        if match := re.fullmatch(r"/webhooks/(\d+)/([^/]+)/messages/@original", path):
+            return self.responses.edit_original(match[1], match[2], body)
+        return self._account(method, path, body)
+
+    def _account(self, method: str, path: str, body: Any) -> Answer:
+        """The routes of logging in and syncing commands."""
+        if path == "/users/@me":
+            return 200, {**bot_user(), "flags": 0}
+        if path == "/oauth2/applications/@me":
+            return 200, application()
+        if path == "/users/@me/channels":
+            return self._open_dm(str(body["recipient_id"]))
         if match := re.fullmatch(r"/users/(\d+)", path):
             known = self.members.get(match[1])
-            return _json(known["user"] if known else user(match[1], f"user{match[1][-3:]}"))
-        if method == "GET" and path == "/gateway":
-            return _json({"url": self.gateway_url})
-        if match := re.fullmatch(r"/applications/\d+(?:/guilds/\d+)?/commands", path):
-            return _json(
-                [
-                    {
-                        **c,
-                        "id": self.snowflake(),
-                        "application_id": APP_ID,
-                        "version": "1",
-                        "default_member_permissions": c.get("default_member_permissions"),
-                    }
-                    for c in body
-                ]
-                if isinstance(body, list)
-                else []
-            )
-        if match := re.fullmatch(r"/channels/(\d+)/messages", path):
-            channel_id = match[1]
-            if method == "GET":
-                return _json(list(reversed(self.messages.get(channel_id, [])))[:100])
-            recipient = self.channels.get(channel_id, {}).get("recipient")
-            code = self.forbidden.get(channel_id) or (
-                self.forbidden.get(recipient) if recipient else None
-            )
-            if code:
-                return self._error(
-                    403,
-                    code,
-                    "Missing Access" if code != 50007 else "Cannot send messages to this user",
-                )
-            nonce = body.get("nonce")
-            if nonce and body.get("enforce_nonce"):
-                for existing in self.messages.get(channel_id, []):
-                    if existing.get("nonce") == nonce:
-                        return _json(existing)
-            message = self._message(channel_id, body, user(BOT_ID, "studybot", bot=True))
-            self.messages.setdefault(channel_id, []).append(message)
-            if self.lose_next_post:
-                self.lose_next_post = False
-                return web.Response(status=502, text="bad gateway")
-            return _json(message)
-        if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
-            thread_id = match[2]  # Discord gives a thread started on a message that message's id
-            thread = {
-                "id": thread_id,
-                "type": 11,
-                "guild_id": GUILD,
-                "parent_id": match[1],
-                "owner_id": BOT_ID,
-                "name": body.get("name", "thread"),
-                "last_message_id": None,
-                "rate_limit_per_user": 0,
-                "message_count": 0,
-                "member_count": 1,
-                "flags": 0,
-                "total_message_sent": 0,
-                "thread_metadata": {
-                    "archived": False,
-                    "auto_archive_duration": body.get("auto_archive_duration", 1440),
-                    "archive_timestamp": NOW,
-                    "locked": False,
-                },
-            }
-            self.channels[thread_id] = thread
-            for message in self.messages.get(match[1], []):
-                if message["id"] == thread_id:
-                    message["thread"] = thread
-            await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
-            return _json(thread)
-        if re.fullmatch(r"/channels/\d+/messages/\d+/reactions/[^/]+/@me", path):
-            return web.Response(status=204)
-        if match := re.fullmatch(r"/channels/(\d+)", path):
-            channel = self.channels.get(match[1])
-            return _json(channel) if channel else self._error(404, 10003, "Unknown Channel")
-        if path == "/users/@me/channels":
-            recipient = str(body["recipient_id"])
-            dm_id = str(int(recipient) + 1)
-            dm = {
-                "id": dm_id,
-                "type": 1,
-                "last_message_id": None,
-                "flags": 0,
-                "recipients": [user(recipient, f"user{recipient[-3:]}")],
-                "recipient": recipient,
-            }
-            self.channels[dm_id] = dm
-            return _json({k: v for k, v in dm.items() if k != "recipient"})
-        if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
-            self.interactions.setdefault(match[2], []).append({"callback": body})
-            flags = (body.get("data") or {}).get("flags", 0)
-            return _json(
-                {
-                    "interaction": {
-                        "id": match[1],
-                        "type": 2,
-                        "response_message_loading": True,
-                        "response_message_ephemeral": bool(flags & 64),
-                    },
-                    "resource": {"type": body.get("type", 5)},
-                }
-            )
-        if match := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/@original)?", path):
-            self.interactions.setdefault(match[2], []).append({"followup": body})
-            message = self._message("0", body, user(APP_ID, "studybot", bot=True))
-            message["webhook_id"] = APP_ID
-            return _json(message)
-        return self._error(404, 0, f"fake has no route for {method} {path}")
+            return 200, known["user"] if known else user(match[1], f"user{match[1][-3:]}")
+        if path in ("/gateway", "/gateway/bot"):
+            limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+            return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        if re.fullmatch(r"/applications/\d+(?:/guilds/\d+)?/commands", path):
+            commands = body if isinstance(body, list) else []
+            return 200, [
+                {**c, "id": self.snowflake(), "application_id": APP_ID, "version": "1"}
+                for c in commands
+            ]
+        return 404, {"code": 0, "message": f"fake has no route for {method} {path}"}
 
-    # ---- inbound events ------------------------------------------------------------------------
+    # ---- channels and messages ---------------------------------------------------------
+
+    def _refusal(self, channel_id: str, *, write: bool) -> int | None:
+        """The error code for using this channel, if any (a thread inherits its parent's)."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return 10003
+        for place in (channel_id, channel.get("parent_id"), self._recipients.get(channel_id)):
+            code = self.forbidden.get(place or "")
+            if code == 50001 or (code in (50013, 50007) and write):
+                return code
+        return None
+
+    def _history(self, channel_id: str, query: Any) -> Answer:
+        """Newest first, ``limit`` 1-100 (default 50), ``before``/``after`` a message id."""
+        if code := self._refusal(channel_id, write=False):
+            return fail(code)
+        limit = int(query.get("limit", 50))
+        if not 1 <= limit <= 100:
+            return fail(50035)
+        found = list(self.messages.get(channel_id, []))
+        if "before" in query:
+            found = [m for m in found if int(m["id"]) < int(query["before"])]
+        if "after" in query:
+            found = [m for m in found if int(m["id"]) > int(query["after"])]
+            return 200, list(reversed(found[:limit]))
+        return 200, list(reversed(found))[:limit]
+
+    async def _post_message(self, channel_id: str, body: dict[str, Any]) -> Answer:
+        if code := self._refusal(channel_id, write=True):
+            return fail(code)
+        if self.channels[channel_id]["type"] == FORUM:
+            return fail(50008)
+        if self.threads.locked(channel_id):
+            return fail(160005)  # only MANAGE_THREADS may write there; the bot lacks it
+        nonce = body.get("nonce")
+        if nonce is not None and len(str(nonce)) > NONCE_MAX:
+            return fail(50035)
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self.nonces.recall(BOT_ID, str(nonce))
+            if seen is not None:
+                return self._find(*seen)
+        if not any(body.get(k) for k in ("content", "embeds", "components", "attachments")):
+            return fail(50006)
+        await self.threads.touch(channel_id)
+        made = self._new_message(channel_id, body, bot_user())
+        if nonce is not None:
+            self.nonces.remember(BOT_ID, str(nonce), channel_id, made["id"])
+        await self.gateway.dispatch("MESSAGE_CREATE", made)
+        if self.lose_next_post:
+            self.lose_next_post = False
+            return 502, None
+        return 200, made
+
+    def _new_message(
+        self, channel_id: str, body: dict[str, Any], author: dict[str, Any]
+    ) -> dict[str, Any]:
+        stamped = {**body, "timestamp": iso(self.clock.now())}
+        made = message_payload(self.snowflake(), self.channels.get(channel_id), stamped, author)
+        self.messages.setdefault(channel_id, []).append(made)
+        return made
+
+    def _keep(self, made: dict[str, Any]) -> None:
+        self.messages.setdefault(made["channel_id"], []).append(made)
+
+    def _find(self, channel_id: str, message_id: str) -> Answer:
+        for item in self.messages.get(channel_id, []):
+            if item["id"] == message_id:
+                return 200, item
+        return fail(10008)
+
+    def _react(self, channel_id: str, message_id: str) -> Answer:
+        if code := self._refusal(channel_id, write=True):
+            return fail(code)
+        if self.archived(channel_id):
+            return fail(50083)  # "to add a reaction, a thread must first be unarchived"
+        status, _ = self._find(channel_id, message_id)
+        return (204, None) if status == 200 else fail(10008)
+
+    def _get_channel(self, channel_id: str) -> Answer:
+        if code := self._refusal(channel_id, write=False):
+            return fail(code)
+        return 200, self.channels[channel_id]
+
+    def _open_dm(self, recipient: str) -> Answer:
+        dm_id = str(int(recipient) + 1)
+        self._recipients[dm_id] = recipient
+        known = self.members.get(recipient)
+        dm = {
+            "id": dm_id,
+            "type": DM,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [known["user"] if known else user(recipient, f"user{recipient[-3:]}")],
+        }
+        self.channels[dm_id] = dm
+        return 200, dm
+
+    async def _start_thread(self, channel_id: str, message_id: str, body: dict[str, Any]) -> Answer:
+        if code := self._refusal(channel_id, write=True):
+            return fail(code)
+        if self.channels[channel_id]["type"] != TEXT:
+            return fail(50024)
+        status, starter = self._find(channel_id, message_id)
+        return await self.threads.start(channel_id, starter, body) if status == 200 else fail(10008)
+
+    async def _edit_channel(self, channel_id: str, body: dict[str, Any]) -> Answer:
+        if code := self._refusal(channel_id, write=True):
+            return fail(code)
+        return await self.threads.edit(self.channels[channel_id], body)
+
+    # ---- building inbound interactions ------------------------------------------------------
 
     def interaction(
         self,
@@ -483,42 +472,18 @@ class FakeDiscord:
         dm: bool = False,
         message: dict[str, Any] | None = None,
     ) -> tuple[str, dict[str, Any]]:
+        """An INTERACTION_CREATE payload (send it with ``dispatch``) and its token."""
         token = f"tok{self.snowflake()}"
-        payload: dict[str, Any] = {
-            "id": self.snowflake(),
-            "application_id": APP_ID,
-            "type": 3 if component else 2,
-            "token": token,
-            "version": 1,
-            "channel_id": channel_id,
-            "data": data,
-            "locale": "en-US",
-            "entitlements": [],
-            "app_permissions": "2251799813685247",
-            "authorizing_integration_owners": {"0": GUILD},
-            "context": 1 if dm else 0,
-            "attachment_size_limit": 8388608,
-        }
         if dm:
-            payload["user"] = user(user_id, name)
-            payload["channel"] = {"id": channel_id, "type": 1}
+            who: dict[str, Any] = {"user": user(user_id, name)}
+            channel: dict[str, Any] = {"id": channel_id, "type": DM}
         else:
-            perms = (
-                permissions
-                if permissions is not None
-                else int(self.members.get(user_id, {}).get("permissions", "0"))
-            )
-            payload["guild_id"] = GUILD
-            payload["guild_locale"] = "en-US"
-            payload["member"] = member(user_id, name, permissions=perms)
-            payload["channel"] = self.channels.get(channel_id, text_channel(channel_id, "study"))
-        if component:
-            # The message that carries the button, as Discord sends it with the click.
-            payload["message"] = message or self._message(
-                channel_id, {}, user(BOT_ID, "studybot", bot=True)
-            )
+            known = int(self.members.get(user_id, {}).get("permissions", "0"))
+            perms = known if permissions is None else permissions
+            who = {"member": member(user_id, name, permissions=perms), "guild_id": GUILD}
+            channel = self.channels.get(channel_id, text_channel(channel_id, "study"))
+        payload = interaction_payload(self.snowflake(), token, data, channel, who)
+        if component:  # the message that carries the button, sent with the click
+            carrier = message_payload(self.snowflake(), channel, {}, bot_user())
+            payload.update(type=3, message=message or carrier)
         return token, payload
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()

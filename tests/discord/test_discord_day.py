@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.dbtools import sync_tx
-from tests.discord.conftest import DiscordWorld, embed_text
+from tests.discord.conftest import DiscordWorld, embed_text, ephemeral, posts
 from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, member, user
 from tests.slack.conftest import eventually
 
@@ -58,18 +58,19 @@ def reaction(
 
 async def test_a_whole_day(world: DiscordWorld) -> None:
     fake, store = world.fake, world.app.store
-    (setup,) = await world.slash("study", "setup")
+    note, setup = await world.slash("study", "setup", count=2)
     assert "This channel now studies daily" in embed_text(setup)
-    assert not setup.get("flags", 0) & 64  # visible in the channel
+    assert not ephemeral(setup)  # visible in the channel
+    assert ephemeral(note)  # and the admin is told so, privately
 
     await world.slash("study", "post-now")
     (post,) = fake.called("POST", rf"/channels/{CHANNEL}/messages")
-    assert post.body["nonce"] and post.body["enforce_nonce"] is True  # type: ignore[index]
-    assert post.body["allowed_mentions"] == {"parse": []}  # type: ignore[index]
-    assert post.body["embeds"][0]["footer"]["text"].startswith("studybot:post:1:")  # type: ignore[index]
+    assert post.body["nonce"] and post.body["enforce_nonce"] is True
+    assert post.body["allowed_mentions"] == {"parse": []}
+    assert post.body["embeds"][0]["footer"]["text"].startswith("studybot:post:1:")
     (thread_call,) = fake.called("POST", r"/channels/\d+/messages/\d+/threads")
-    assert thread_call.body["auto_archive_duration"] == 1440  # type: ignore[index]
-    thread = fake.messages[CHANNEL][0]["id"]
+    assert thread_call.body["auto_archive_duration"] == 10080
+    thread = posts(fake, CHANNEL)[0]["id"]
 
     # Two members answer in the thread; the bot acknowledges each with a reaction.
     first = thread_message(world, thread, ALICE, "alice", "The GIL serialises bytecode.")
@@ -96,7 +97,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
     )
 
     await world.slash("study", "reveal-now")
-    reveal = fake.messages[thread][-1]
+    reveal = posts(fake, thread)[-1]
     assert "The key points" in embed_text(reveal)
 
     def grade() -> int | None:
@@ -131,7 +132,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
     assert await world.app.study.followups.send_due() == 1
     (dm_open,) = fake.called("POST", r"/users/@me/channels")
     dm = str(int(ALICE) + 1)
-    dm_message = fake.messages[dm][-1]
+    dm_message = posts(fake, dm)[-1]
     (shown,) = await world.press(
         dm_message, "Show answer", user_id=ALICE, name="alice", channel_id=dm, dm=True
     )
@@ -144,7 +145,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
     _, question = await world.slash(
         "quiz", count=2, opts={"topic": "alpha", "count": 1}, user_id=BOB, name="bob"
     )
-    assert question["flags"] & 64  # ephemeral
+    assert ephemeral(question)
     (answer,) = await world.press(question, "Show answer", user_id=BOB, name="bob")
     (summary,) = await world.press(answer, "Easy", user_id=BOB, name="bob")
     assert "recalled 1 of 1" in embed_text(summary)
@@ -152,7 +153,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
     # The weekly leaderboard.
     world.clock.set(world.clock.now().replace(hour=8, minute=5) + timedelta(days=6))
     assert await world.app.study.leaderboards.post_due() == 1
-    board = fake.messages[CHANNEL][-1]
+    board = posts(fake, CHANNEL)[-1]
     assert "Last week" in embed_text(board)
     assert "bob" in embed_text(board)
     with sync_tx(store) as tx:

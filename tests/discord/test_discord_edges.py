@@ -3,34 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
-import discord
-import discord.gateway
-import discord.http
 import pytest
-import yarl
 from structlog.testing import capture_logs
 
 from tests.dbtools import sync_tx
-from tests.discord.conftest import DiscordWorld, discord_app, embed_text
+from tests.discord.conftest import DiscordWorld, discord_app, embed_text, posts
 from tests.discord.fake_discord import CHANNEL, FakeDiscord
+from tests.discord.fake_rules import PlatformClock
 from tests.discord.test_discord_day import ALICE, reaction, thread_message
 from tests.fakes import FakeClock
 from tests.slack.conftest import eventually
 
 
 async def post_today(world: DiscordWorld) -> str:
-    await world.slash("study", "setup")
+    await world.slash("study", "setup", count=2)
     await world.slash("study", "post-now")
-    return str(world.fake.messages[CHANNEL][0]["id"])
+    return str(posts(world.fake, CHANNEL)[0]["id"])
 
 
 async def test_closed_dms_pause_followups_with_a_back_off(world: DiscordWorld) -> None:
     thread = await post_today(world)
     await world.slash("study", "reveal-now")
-    reveal = world.fake.messages[thread][-1]
+    reveal = posts(world.fake, thread)[-1]
     await world.fake.dispatch(
         "MESSAGE_REACTION_ADD",
         reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "❌"),
@@ -54,7 +50,7 @@ async def test_closed_dms_pause_followups_with_a_back_off(world: DiscordWorld) -
 
 
 async def test_missing_permissions_pause_the_channel(world: DiscordWorld) -> None:
-    await world.slash("study", "setup")
+    await world.slash("study", "setup", count=2)
     world.fake.forbidden[CHANNEL] = 50013
     (reply,) = await world.slash("study", "post-now")
     assert "could not be sent" in embed_text(reply)
@@ -67,11 +63,11 @@ async def test_missing_permissions_pause_the_channel(world: DiscordWorld) -> Non
 
 
 async def test_a_429_with_retry_after_is_waited_out(world: DiscordWorld) -> None:
-    await world.slash("study", "setup")
+    await world.slash("study", "setup", count=2)
     world.fake.rate_limited[f"/channels/{CHANNEL}/messages"] = 2
     await world.slash("study", "post-now")
     assert len(world.fake.called("POST", rf"/channels/{CHANNEL}/messages")) == 3
-    assert len(world.fake.messages[CHANNEL]) == 1
+    assert len(posts(world.fake, CHANNEL)) == 1
 
 
 async def test_replayed_gateway_events_change_nothing_twice(world: DiscordWorld) -> None:
@@ -80,7 +76,7 @@ async def test_replayed_gateway_events_change_nothing_twice(world: DiscordWorld)
         "MESSAGE_CREATE", thread_message(world, thread, ALICE, "alice", "answer")
     )
     await world.slash("study", "reveal-now")
-    reveal = world.fake.messages[thread][-1]
+    reveal = posts(world.fake, thread)[-1]
     await world.fake.dispatch(
         "MESSAGE_REACTION_ADD",
         reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "✅"),
@@ -111,7 +107,7 @@ async def test_everyone_in_names_and_answers_pings_nobody(world: DiscordWorld) -
     assert "@everyone" not in text
     assert "@\u200beveryone" in text
     for call in world.fake.called("POST", r"/channels/\d+/messages"):
-        assert call.body["allowed_mentions"] == {"parse": []}  # type: ignore[index]
+        assert call.body["allowed_mentions"] == {"parse": []}
 
 
 async def test_a_member_without_manage_server_cannot_set_up(world: DiscordWorld) -> None:
@@ -122,17 +118,12 @@ async def test_a_member_without_manage_server_cannot_set_up(world: DiscordWorld)
 
 
 async def test_without_the_message_content_intent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
 ) -> None:
     for name in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    fake = FakeDiscord(deny_message_content=True)
+    fake = FakeDiscord(clock=PlatformClock(base=clock.now), deny_message_content=True)
     await fake.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.rest_url)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-    )
-    clock = FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
     try:
         with capture_logs() as logs:
             async with discord_app(tmp_path, fake, clock) as built:
@@ -161,25 +152,26 @@ async def test_without_the_message_content_intent(
 
 
 async def test_a_lost_response_is_retried_into_the_same_message(world: DiscordWorld) -> None:
-    await world.slash("study", "setup")
+    await world.slash("study", "setup", count=2)
     world.fake.lose_next_post = True
     await world.slash("study", "post-now")
-    posts = world.fake.called("POST", rf"/channels/{CHANNEL}/messages")
-    assert len(posts) == 2  # discord.py retried the 502 ...
-    assert posts[0].body["nonce"] == posts[1].body["nonce"]  # type: ignore[index]
-    assert len(world.fake.messages[CHANNEL]) == 1  # ... and the nonce kept it one message
+    sent = world.fake.called("POST", rf"/channels/{CHANNEL}/messages")
+    assert len(sent) == 2  # discord.py retried the 502 ...
+    assert sent[0].body["nonce"] == sent[1].body["nonce"]
+    assert len(posts(world.fake, CHANNEL)) == 1  # ... and the nonce kept it one message
 
 
 async def test_a_restart_finds_the_post_by_its_footer(world: DiscordWorld) -> None:
     from bot.core.models import Target
 
-    await world.slash("study", "setup")
+    await world.slash("study", "setup", count=2)
     await world.slash("study", "post-now")
     chat = world.adapter.chat
-    key = world.fake.messages[CHANNEL][0]["embeds"][0]["footer"]["text"]
+    (post,) = posts(world.fake, CHANNEL)
+    key = post["embeds"][0]["footer"]["text"]
     found = await chat.find_post(Target("discord", "g", CHANNEL), key)
     assert found is not None
-    assert found.message_ref == world.fake.messages[CHANNEL][0]["id"]
+    assert found.message_ref == post["id"]
     assert found.thread_ref == found.message_ref  # the thread started on the post
     assert (
         await chat.find_post(Target("discord", "g", CHANNEL), "studybot:post:9:2000-01-01") is None

@@ -287,3 +287,22 @@ async def test_a_reveal_button_from_another_workspace_is_refused(
     stranger = world.alice.__class__("fake", "T2", "U9", "Mallory")
     assert is_error(await study.button(stranger, reveal.message.buttons[0].action))
     assert is_error(await study.button(world.alice, "rv:grade:999:3"))
+
+
+async def test_grading_closes_two_weeks_after_the_reveal(
+    study: StudyBot, world: World, chat: FakeChat, clock: FakeClock
+) -> None:
+    thread = await setup_and_post(study, world, chat)
+    await run(study, world.admin, world.channel, "/study reveal-now")
+    (reveal,) = chat.posts("reveal")
+    place = world.thread(thread)
+    assert await study.threads.gradable(place)
+    clock.advance(days=13)
+    good = await study.reaction(world.alice, place, reveal.ref, "white_check_mark", added=True)
+    assert "Graded Good" in text_of(good)
+    clock.advance(days=2)
+    assert not await study.threads.gradable(place)
+    late = await study.reaction(world.bob, place, reveal.ref, "white_check_mark", added=True)
+    assert is_error(late) and "closed for grading 14 days" in text_of(late)
+    assert is_error(await study.button(world.bob, reveal.message.buttons[2].action))
+    assert not await study.threads.gradable(world.thread("not-a-thread"))

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.adapters.discord import render
+from bot.core import actions
 from bot.core.replies import Message
 
 if TYPE_CHECKING:
     from bot.adapters.discord.client import StudyClient
 
-ACTION = r"(?P<action>(?:fu|qz|forget):[0-9a-z:]{1,80})"
+ACTION = rf"(?P<action>(?:{'|'.join(actions.PREFIXES)}):[0-9a-z:]{{1,80}})"
+"""Any of our action ids (``bot/core/actions``): the services decide what a click means."""
 
 
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ACTION):

@@ -1,18 +1,28 @@
 """Discord's outbound side: the ``Chat`` port over discord.py's HTTP client.
 
-Daily posts carry a nonce derived from their key with ``enforce_nonce`` (Discord then
-returns the first message instead of creating a second one for the same nonce), and the
-key itself in the embed footer, where a restart looks for it in the channel's history.
-discord.py keeps its own per-route rate-limit buckets and waits out 429s. Permanent
-errors (DMs closed, missing access or permissions, unknown channel) become
-``TargetUnavailable`` and are never retried.
+- Every message carries a nonce with ``enforce_nonce`` (discord.py sets it with the
+  nonce): derived from the send key when there is one, else fresh for each send. A
+  retry of the same request (discord.py's own, after a 5xx) sends the same nonce, and
+  Discord returns the first message instead of making a second.
+- The key is also written into the embed footer, where ``find_post`` looks for it: in
+  the thread's own messages for a reveal (a channel's history holds no thread
+  messages), in the channel for a daily post or a leaderboard, in the DM for a DM.
+- Nothing is sent before discord.py has logged in (``Gate``): a call made earlier
+  waits a bounded time, then fails with ``ChatError`` so its caller can release it.
+- Permanent errors (DMs closed, missing access or permissions, unknown channel, not a
+  text channel) become ``TargetUnavailable`` and are never retried. A failed call is
+  always an error, never "not found".
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from typing import Any, Literal
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Literal, TypeVar
 
+import aiohttp
 import discord
 from discord.http import handle_message_parameters
 
@@ -23,55 +33,98 @@ from bot.core.models import Target
 from bot.core.replies import Message
 from bot.ports.chat import Posted
 
+if TYPE_CHECKING:  # discord.types imports itself in a circle at run time
+    from discord.types.message import Message as MessagePayload
+
+T = TypeVar("T")
 GONE = {
     10003: "unknown_channel",
     10008: "unknown_message",
+    40058: "forum_channel",
     50001: "missing_access",
     50007: "dms_closed",
+    50008: "not_a_text_channel",
     50013: "missing_permissions",
-    50083: "thread_archived",
 }
-THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440  # 24 h
+"""Discord error codes that will not change by trying again (opcodes-and-status-codes)."""
+THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
+"""The longest auto-archive duration (a week): quiet weekends do not close a thread."""
+HISTORY_PAGES = 10
+"""How far back ``find_post`` reads: 10 pages of 100 messages."""
 
 
 def nonce_for(key: str) -> str:
     """Discord nonces are at most 25 characters: a digest of the post key."""
-    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()[:25]
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+def fresh_nonce() -> str:
+    """A nonce for a send without a key: one per send, kept by its retries."""
+    return secrets.token_hex(12)
+
+
+def has_key(item: MessagePayload, key: str) -> bool:
+    footers = [e["footer"].get("text", "") for e in item.get("embeds", []) if "footer" in e]
+    return any(text == key or text.endswith(f" · {key}") for text in footers)
+
+
+class Gate:
+    """Open once discord.py has logged in; closed before that and after it stops."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.started = False
+        self._open = asyncio.Event()
+
+    def open(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self._open.clear()
+
+    async def wait(self) -> None:
+        if self._open.is_set():
+            return
+        if not self.started:  # nothing will open it: say so at once
+            raise ChatError("discord: not connected yet")
+        try:
+            await asyncio.wait_for(self._open.wait(), self.timeout)
+        except TimeoutError:
+            raise ChatError("discord: not connected yet") from None
 
 
 class DiscordChat:
     platform = "discord"
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, gate: Gate | None = None) -> None:
         self.client = client
+        self.gate = gate or Gate(timeout=30.0)
+        self._dms: dict[str, str] = {}
 
-    async def _call(self, coro: Any) -> Any:
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one discord.py call once the gate is open, with its errors translated."""
         try:
-            return await coro
-        except discord.Forbidden as exc:
-            raise TargetUnavailable(GONE.get(exc.code, "forbidden")) from None
-        except discord.NotFound as exc:
-            raise TargetUnavailable(GONE.get(exc.code, "not_found")) from None
+            await self.gate.wait()
+            return await call()
         except discord.HTTPException as exc:
+            if exc.code in GONE:
+                raise TargetUnavailable(GONE[exc.code]) from None
             if exc.status == 401:
                 raise PlatformAuthError("discord_unauthorized") from None
-            raise ChatError(f"discord {exc.status}: {exc.text}") from None
-        except (OSError, TimeoutError) as exc:
-            raise ChatError(f"discord: {exc}") from None
+            raise ChatError(f"discord {exc.status} ({exc.code}): {exc.text}") from None
+        except (OSError, TimeoutError, aiohttp.ClientError) as exc:
+            raise ChatError(f"discord: {exc!r}") from None
 
-    async def _send(self, channel_id: str, message: Message, key: str | None) -> dict[str, Any]:
+    async def _send(self, channel_id: str, message: Message, key: str | None) -> MessagePayload:
         params = handle_message_parameters(
-            embed=render.embed(message),
+            embed=render.embed(message, key=key),
             view=view_for(message) or discord.utils.MISSING,
-            nonce=nonce_for(key) if key else None,
+            nonce=nonce_for(key) if key else fresh_nonce(),
             allowed_mentions=discord.AllowedMentions.none(),
         )
-        if key:
-            params.payload["enforce_nonce"] = True  # type: ignore[index]
-        data: dict[str, Any] = await self._call(
-            self.client.http.send_message(int(channel_id), params=params)
+        return await self._call(
+            lambda: self.client.http.send_message(int(channel_id), params=params)
         )
-        return data
 
     async def post(
         self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
@@ -82,7 +135,7 @@ class DiscordChat:
             return Posted(message_id, target.thread or message_id)
         name = (message.title or "Study thread").lstrip("📚 ")[:100]
         created = await self._call(
-            self.client.http.start_thread_with_message(
+            lambda: self.client.http.start_thread_with_message(
                 int(target.channel),
                 int(message_id),
                 name=name,
@@ -92,28 +145,63 @@ class DiscordChat:
         )
         return Posted(message_id, str(created["id"]))
 
+    async def say(self, channel_id: str, text: str) -> None:
+        """A plain line of the bot's own (no key: nothing looks for it again)."""
+        params = handle_message_parameters(
+            content=text, nonce=fresh_nonce(), allowed_mentions=discord.AllowedMentions.none()
+        )
+        await self._call(lambda: self.client.http.send_message(int(channel_id), params=params))
+
     async def find_post(self, target: Target, key: str) -> Posted | None:
-        history = await self._call(self.client.http.logs_from(int(target.channel), 100))
-        for item in history:
-            footers = [(e.get("footer") or {}).get("text") for e in item.get("embeds", [])]
-            if key in footers:
-                thread = (item.get("thread") or {}).get("id") or item["id"]
-                return Posted(str(item["id"]), str(thread))
+        """The message sent with ``key`` where it lives: the thread when there is one."""
+        where = target.thread or target.channel
+        before: int | None = None
+        for _ in range(HISTORY_PAGES):
+            page = await self._page(int(where), before)
+            for item in page:
+                if has_key(item, key):
+                    return self._posted(item, target)
+            if len(page) < 100:
+                return None
+            before = int(page[-1]["id"])
         return None
+
+    async def _page(self, channel_id: int, before: int | None) -> list[MessagePayload]:
+        """100 messages, newest first, older than ``before`` (or the newest)."""
+        return await self._call(lambda: self.client.http.logs_from(channel_id, 100, before=before))
+
+    @staticmethod
+    def _posted(item: MessagePayload, target: Target) -> Posted:
+        if target.thread is not None:
+            return Posted(str(item["id"]), target.thread)
+        started = item["thread"]["id"] if "thread" in item else item["id"]
+        return Posted(str(item["id"]), str(started))
 
     async def react(self, target: Target, message_ref: str, emoji: str) -> None:
         channel = target.thread or target.channel
         await self._call(
-            self.client.http.add_reaction(int(channel), int(message_ref), render.unicode_for(emoji))
+            lambda: self.client.http.add_reaction(
+                int(channel), int(message_ref), render.unicode_for(emoji)
+            )
         )
+
+    async def unarchive(self, thread_id: str) -> None:
+        """Reopen a thread the bot started (its creator may: topics/threads)."""
+        await self._call(lambda: self.client.http.edit_channel(int(thread_id), archived=False))
+
+    async def _dm_channel(self, user_ref: str) -> str:
+        if user_ref not in self._dms:
+            dm = await self._call(lambda: self.client.http.start_private_message(int(user_ref)))
+            self._dms[user_ref] = str(dm["id"])
+        return self._dms[user_ref]
 
     async def send_dm(
         self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
     ) -> Posted:
-        dm = await self._call(self.client.http.start_private_message(int(user_ref)))
-        data = await self._send(str(dm["id"]), message, key)
+        data = await self._send(await self._dm_channel(user_ref), message, key)
         return Posted(str(data["id"]), str(data["id"]))
 
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
-        dm = await self._call(self.client.http.start_private_message(int(user_ref)))
-        return await self.find_post(Target(self.platform, workspace, str(dm["id"])), key)
+        channel = await self._dm_channel(user_ref)
+        found = await self.find_post(Target(self.platform, workspace, channel), key)
+        return Posted(found.message_ref, found.message_ref) if found else None

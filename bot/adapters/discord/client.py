@@ -2,14 +2,17 @@
 
 Answers are messages in a daily post's thread; edits and deletes arrive as raw events
 (they work for messages not in the cache); grades are raw reaction events on the
-reveal, so they also work after a restart. Commands defer at once (inside Discord's
-3 seconds), then run. The bot's own and other bots' messages and reactions are ignored.
+reveal, so they also work after a restart. Commands and buttons defer at once (inside
+Discord's 3 seconds), then run (``replies``). Threads the bot started are kept open
+while gradable (``threads``). The bot's own and other bots' messages and reactions are
+ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -17,30 +20,45 @@ import structlog
 from discord import app_commands
 
 from bot.adapters.base import LogsInteractions
-from bot.adapters.discord import commands, render
-from bot.adapters.discord.buttons import ActionButton, view_for
-from bot.adapters.discord.chat import DiscordChat
+from bot.adapters.discord import commands, endpoints, replies
+from bot.adapters.discord.buttons import ActionButton
+from bot.adapters.discord.chat import DiscordChat, Gate
+from bot.adapters.discord.threads import Gradable, ThreadKeeper
 from bot.core import emoji
 from bot.core.commands import Command
 from bot.core.models import Actor, Place, Target
-from bot.core.replies import Message, Reply, Visibility
 from bot.metrics import Metrics
 from bot.services.inflight import tracked
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.discord")
-PUBLIC = frozenset({"setup", "pause", "resume", "skip"})
 MEMBERS = "users"
+NO_CONTENT_HINT = "I cannot read thread messages on this server yet; answer with `/study answer`."
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    guild_ready: float = 2.0
+    """After READY, how long discord.py waits for more servers before it is ready."""
+    login: float = 30.0
+    """How long an outbound call made before login waits for it, before ``ChatError``."""
 
 
 class StudyClient(discord.Client):
-    def __init__(self, adapter: DiscordAdapter, *, intents: discord.Intents) -> None:
-        super().__init__(intents=intents, allowed_mentions=discord.AllowedMentions.none())
+    def __init__(
+        self, adapter: DiscordAdapter, *, intents: discord.Intents, guild_ready_timeout: float
+    ) -> None:
+        super().__init__(
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
+        )
         self.adapter = adapter
         self.tree: app_commands.CommandTree[StudyClient] = app_commands.CommandTree(self)
         commands.build(self.tree)
 
     async def setup_hook(self) -> None:
+        self.adapter.chat.gate.open()  # logged in: REST calls work from here on
         self.add_dynamic_items(ActionButton)
         guild = discord.Object(self.adapter.dev_guild) if self.adapter.dev_guild else None
         if guild is not None:
@@ -67,6 +85,9 @@ class StudyClient(discord.Client):
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         await self.adapter.on_reaction(payload, added=False)
 
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        await self.adapter.on_thread_update(payload)
+
 
 class DiscordAdapter(LogsInteractions):
     name = "discord"
@@ -80,49 +101,74 @@ class DiscordAdapter(LogsInteractions):
         admins: frozenset[str] = frozenset(),
         message_content: bool = True,
         metrics: Metrics | None = None,
+        api_url: str | None = None,
+        timeouts: Timeouts | None = None,
+        gradable: Gradable | None = None,
     ) -> None:
         self.study = study
         self.metrics = metrics
         self.dev_guild = dev_guild
+        self.api_url = api_url
+        self.timeouts = timeouts or Timeouts()
         self._token = token
         self._admins = admins
         self.ready = asyncio.Event()
         intents = discord.Intents.default()
         intents.message_content = message_content
-        self.client = StudyClient(self, intents=intents)
-        self.chat = DiscordChat(self.client)
+        self.client = self._client(intents)
+        self.chat = DiscordChat(self.client, Gate(self.timeouts.login))
+        self.threads = ThreadKeeper(self.chat, gradable)
         self._hinted: set[int] = set()
+
+    def _client(self, intents: discord.Intents) -> StudyClient:
+        return StudyClient(self, intents=intents, guild_ready_timeout=self.timeouts.guild_ready)
 
     def connected(self) -> bool:
         return self.ready.is_set() and not self.client.is_closed()
 
     async def run(self, stop: asyncio.Event) -> None:
+        self.chat.gate.started = True
+        try:
+            with endpoints.rest_base(self.api_url):
+                await self._serve(stop)
+        finally:
+            self.chat.gate.started = False
+            self.chat.gate.close()
+
+    async def _serve(self, stop: asyncio.Event) -> None:
         async with self.client:
+            runner = asyncio.create_task(self._start())
+            stopper = asyncio.create_task(stop.wait())
             try:
-                runner = asyncio.create_task(self._start())
-                stopper = asyncio.create_task(stop.wait())
                 await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 if runner.done() and runner.exception() is not None:
                     raise runner.exception()  # type: ignore[misc]
             finally:
                 stopper.cancel()
+                self.chat.gate.close()
                 await self.client.close()
                 runner.cancel()
 
     async def _start(self) -> None:
         try:
-            await self.client.start(self._token)
+            await self._login_and_connect()
         except discord.PrivilegedIntentsRequired:
             log.warning(
                 "discord_message_content_missing",
                 hint="enable the Message Content intent in the developer portal; until "
                 "then members answer with /study answer",
             )
+            self.chat.gate.close()
             intents = self.client.intents
             intents.message_content = False
-            self.client = StudyClient(self, intents=intents)
+            self.client = self._client(intents)
             self.chat.client = self.client
-            await self.client.start(self._token)
+            await self._login_and_connect()
+
+    async def _login_and_connect(self) -> None:
+        await self.client.login(self._token)
+        async with endpoints.gateway_of(self.client, follow=self.api_url is not None):
+            await self.client.connect()
 
     # ---- translation ------------------------------------------------------------------------
 
@@ -157,83 +203,52 @@ class DiscordAdapter(LogsInteractions):
             return Place("discord", str(channel.guild.id), str(channel.id))
         return None
 
+    def _interaction_place(self, interaction: discord.Interaction[Any]) -> Place:
+        workspace = str(interaction.guild_id or "dm")
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread) and channel.parent_id:
+            return Place("discord", workspace, str(channel.parent_id), str(channel.id))
+        return Place(
+            "discord", workspace, str(interaction.channel_id), is_dm=interaction.guild_id is None
+        )
+
     @tracked
     async def command(self, interaction: discord.Interaction[Any], command: Command) -> None:
         started = time.perf_counter()
-        public = command.sub in PUBLIC or (command.sub == "streak" and bool(command.args))
-        await interaction.response.defer(ephemeral=not public, thinking=True)
+        ephemeral = await replies.defer(interaction)
         if self.metrics is not None:
             self.metrics.ack_latency.labels("discord").observe(time.perf_counter() - started)
         admin = bool(interaction.permissions.manage_guild) if interaction.guild_id else False
         actor = self._actor(interaction.user, interaction.guild_id, admin=admin)
-        place = Place(
-            "discord",
-            str(interaction.guild_id or "dm"),
-            str(interaction.channel_id),
-            is_dm=interaction.guild_id is None,
-        )
-        if isinstance(interaction.channel, discord.Thread) and interaction.channel.parent_id:
-            place = Place(
-                "discord",
-                place.workspace,
-                str(interaction.channel.parent_id),
-                str(interaction.channel_id),
-            )
+        place = self._interaction_place(interaction)
         reply = await self.study.command(actor, place, command)
-        await self._followups(interaction, reply)
-        self._log(
-            "command",
-            actor.user,
-            place.channel,
-            f"{command.name}:{command.sub or ''}",
-            reply,
-            started,
-        )
+        await replies.send(interaction, reply, ephemeral=ephemeral)
+        action = f"{command.name}:{command.sub or ''}"
+        self._log("command", actor.user, place.channel, action, reply, started)
 
     @tracked
     async def press(self, interaction: discord.Interaction[Any], action: str) -> None:
         started = time.perf_counter()
-        await interaction.response.defer(ephemeral=interaction.guild_id is not None, thinking=True)
+        ephemeral = await replies.defer(interaction)
         actor = self._actor(interaction.user, interaction.guild_id)
         reply = await self.study.button(actor, action)
-        await self._followups(interaction, reply)
+        await replies.send(interaction, reply, ephemeral=ephemeral)
         self._log("button", actor.user, str(interaction.channel_id), action, reply, started)
-
-    async def _followups(self, interaction: discord.Interaction[Any], reply: Reply) -> None:
-        messages = list(reply.messages) or [Message(lines=("Done.",))]
-        export = reply.data.get("export")
-        files = []
-        if isinstance(export, str):
-            import io
-
-            files = [discord.File(io.BytesIO(export.encode()), filename="studybot-export.json")]
-        ephemeral = reply.visibility != Visibility.CHANNEL and interaction.guild_id is not None
-        for index, message in enumerate(messages):
-            view = view_for(message)
-            kwargs: dict[str, Any] = {"embed": render.embed(message), "ephemeral": ephemeral}
-            if view is not None:
-                kwargs["view"] = view
-            if files and index == len(messages) - 1:
-                kwargs["files"] = files
-            await interaction.followup.send(**kwargs)
 
     @tracked
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or not isinstance(message.channel, discord.Thread):
             return
         started = time.perf_counter()
-        place = await self._place_of(
-            message.channel.id, message.guild.id if message.guild else None
-        )
+        guild_id = message.guild.id if message.guild else None
+        place = await self._place_of(message.channel.id, guild_id)
         if place is None:
             return
-        actor = self._actor(message.author, message.guild.id if message.guild else None)
+        actor = self._actor(message.author, guild_id)
         if not message.content and not self.client.intents.message_content:
             if message.channel.id not in self._hinted:
                 self._hinted.add(message.channel.id)
-                await message.channel.send(
-                    "I cannot read thread messages on this server yet; answer with `/study answer`."
-                )
+                await self.chat.say(str(message.channel.id), NO_CONTENT_HINT)
             return
         reply = await self.study.message(actor, place, str(message.id), message.content)
         if reply.react:
@@ -287,3 +302,8 @@ class DiscordAdapter(LogsInteractions):
         self._log(
             "reaction", actor.user, place.channel, "add" if added else "remove", reply, started
         )
+
+    @tracked
+    async def on_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        me = self.client.user
+        await self.threads.on_update(payload, me.id if me else None)

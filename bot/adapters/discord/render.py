@@ -21,6 +21,7 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 CONTENT_MAX = 2000
 BUTTON_LABEL_MAX = 80
+SHOWN_TO_CHANNEL = "Posted below for everyone in the channel."
 COLOURS = {"daily_post": 0x3498DB, "reveal": 0x2ECC71, "leaderboard": 0xF1C40F, "error": 0xE74C3C}
 
 
@@ -33,7 +34,17 @@ def _cut(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def embed(message: Message) -> discord.Embed:
+def footer_text(footer: str | None, key: str | None, limit: int) -> str | None:
+    """The footer, with the send key at its end (cut is the footer's text, never the key)."""
+    if not key or footer == key:
+        return _cut(footer, limit) if footer else None
+    if not footer:
+        return key
+    return f"{_cut(footer, max(1, limit - len(key) - 3))} · {key}"
+
+
+def embed(message: Message, *, key: str | None = None) -> discord.Embed:
+    """The message as an embed; ``key`` goes in the footer, where ``find_post`` reads it."""
     description = _cut("\n".join(text(line) for line in message.lines), DESCRIPTION_MAX)
     result = discord.Embed(
         title=_cut(text(message.title), TITLE_MAX) if message.title else None,
@@ -48,8 +59,9 @@ def embed(message: Message) -> discord.Embed:
             break
         budget -= len(name_text) + len(value_text)
         result.add_field(name=name_text, value=value_text, inline=len(value_text) < 40)
-    if message.footer:
-        result.set_footer(text=_cut(message.footer, min(FOOTER_MAX, max(budget, 1))))
+    footer = footer_text(message.footer, key, min(FOOTER_MAX, max(budget, 1)))
+    if footer:
+        result.set_footer(text=footer)
     return result
 
 

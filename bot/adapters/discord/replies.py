@@ -1,0 +1,56 @@
+"""Answering an interaction: defer at once, then send the reply with the right visibility.
+
+Discord needs an answer within 3 seconds, before the services have decided anything,
+and a deferral fixes the visibility of the first followup (it edits the "thinking"
+message, whose ephemeral state cannot change). So in a server every interaction is
+deferred ephemeral: a refusal or a bad value stays with the member who asked. A reply
+meant for the channel then goes out as further followups, which are public; the member
+keeps a short private note in place of the thinking message. In a DM there is no one
+else to hide from, and nothing is ephemeral.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import discord
+
+from bot.adapters.discord import render
+from bot.adapters.discord.buttons import view_for
+from bot.core.replies import Message, Reply, Visibility
+
+
+async def defer(interaction: discord.Interaction[Any]) -> bool:
+    """Acknowledge now; True if the deferral is ephemeral (in a server)."""
+    ephemeral = interaction.guild_id is not None
+    await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    return ephemeral
+
+
+def _export(reply: Reply) -> list[discord.File]:
+    export = reply.data.get("export")
+    if not isinstance(export, str):
+        return []
+    return [discord.File(io.BytesIO(export.encode()), filename="studybot-export.json")]
+
+
+async def send(interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
+    """Send ``reply`` after a deferral (``ephemeral`` says which kind it was)."""
+    messages = list(reply.messages) or [Message(lines=("Done.",))]
+    public = reply.visibility == Visibility.CHANNEL
+    if ephemeral and public:
+        note = Message(lines=(render.SHOWN_TO_CHANNEL,))
+        await interaction.followup.send(embed=render.embed(note), ephemeral=True)
+    files = _export(reply)
+    for index, message in enumerate(messages):
+        kwargs: dict[str, Any] = {
+            "embed": render.embed(message),
+            "ephemeral": ephemeral and not public,
+        }
+        view = view_for(message)
+        if view is not None:
+            kwargs["view"] = view
+        if files and index == len(messages) - 1:
+            kwargs["files"] = files
+        await interaction.followup.send(**kwargs)

@@ -1,0 +1,71 @@
+"""Keeping study threads open while their post can still be graded.
+
+Discord archives a thread after its ``auto_archive_duration`` without a message, and
+members cannot react or use commands in an archived thread (topics/threads). The bot
+starts its threads with the longest duration (a week), and when Discord reports one of
+its threads archived (THREAD_UPDATE), it unarchives it if the post is still gradable.
+Locked threads are left alone: a moderator closed them.
+
+Whether a post is gradable is the services' call (``Gradable``); until one is wired in,
+a thread counts as gradable for ``GRADABLE_FOR`` after it was started, measured on
+Discord's own timestamps (the thread's id and its ``archive_timestamp``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import discord
+import structlog
+
+from bot.adapters.discord.chat import DiscordChat
+from bot.core.errors import ChatError
+from bot.core.models import Place
+
+log = structlog.get_logger("studybot.discord")
+Gradable = Callable[[Place], Awaitable[bool]]
+"""Whether the daily post whose thread is at this place can still be graded."""
+GRADABLE_FOR = timedelta(days=14)
+
+
+def young(thread_id: int, data: dict[str, Any]) -> bool:
+    """Archived less than ``GRADABLE_FOR`` after it was started (Discord's clock)."""
+    stamp = (data.get("thread_metadata") or {}).get("archive_timestamp")
+    if not stamp:
+        return False
+    started = discord.utils.snowflake_time(thread_id)
+    return datetime.fromisoformat(stamp) - started < GRADABLE_FOR
+
+
+class ThreadKeeper:
+    def __init__(self, chat: DiscordChat, gradable: Gradable | None = None) -> None:
+        self.chat = chat
+        self.gradable = gradable
+
+    async def _still_gradable(self, place: Place, data: dict[str, Any]) -> bool:
+        if self.gradable is None:
+            return young(int(place.thread or 0), data)
+        return await self.gradable(place)
+
+    async def on_update(self, payload: discord.RawThreadUpdateEvent, me: int | None) -> bool:
+        """Unarchive a thread of ours that Discord archived; True if it was."""
+        data: dict[str, Any] = dict(payload.data)
+        meta = data.get("thread_metadata") or {}
+        if not meta.get("archived") or meta.get("locked"):
+            return False
+        if me is None or str(data.get("owner_id")) != str(me):
+            return False
+        place = Place(
+            "discord", str(payload.guild_id), str(payload.parent_id), str(payload.thread_id)
+        )
+        if not await self._still_gradable(place, data):
+            return False
+        try:
+            await self.chat.unarchive(str(payload.thread_id))
+        except ChatError as exc:
+            log.warning("discord_unarchive_failed", thread=payload.thread_id, error=str(exc))
+            return False
+        log.info("discord_thread_unarchived", thread=payload.thread_id)
+        return True

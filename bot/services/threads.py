@@ -234,8 +234,8 @@ class Threads(Service):
                 raise InvalidInput("Grades open with the reveal.")
             if self._closed(post, now):
                 raise InvalidInput(self._closed_text())
-            if (actor.platform, actor.workspace) != (channel.platform, channel.workspace):
-                raise NotAllowed("This question belongs to another workspace.")
+            if actor.platform != channel.platform:  # (Discord members are global to it)
+                raise NotAllowed("This question belongs to another platform.")
             member = self.member(tx, actor, now)
             current = tx.reviews.grade_of(post.id, member.id)
             if current is not None and current.grade == grade:

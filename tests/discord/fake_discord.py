@@ -232,7 +232,7 @@ class FakeDiscord:
             self.messages.setdefault(channel_id, []).append(data)
         if event == "INTERACTION_CREATE":
             channel = data.get("channel") or {"id": channel_id}
-            self.responses.issue(data["token"], data["id"], channel)
+            self.responses.issue(data["token"], data["id"], channel, data.get("message"))
         await self.gateway.dispatch(event, data)
 
     # ---- REST -----------------------------------------------------------------------------

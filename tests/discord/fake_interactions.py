@@ -6,6 +6,8 @@
 - A deferral (type 5) fixes the visibility: the first followup after it edits the
   loading message, whose ephemeral state cannot change, whatever the followup's flags.
   Later followups are new messages with their own flags.
+- A component's interaction may instead update the message that carries the component
+  (type 7, or type 6 then an edit of ``@original``); only component interactions may.
 
 Every reply is recorded with the visibility the member really got.
 """
@@ -22,7 +24,7 @@ from tests.discord.fake_rules import FIRST_RESPONSE, TOKEN_LIFETIME
 
 EPHEMERAL, LOADING = 1 << 6, 1 << 7
 """Message flags (resources/message: message flags)."""
-MESSAGE, DEFERRED_MESSAGE = 4, 5
+MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE = 4, 5, 6, 7
 """Callback types (interaction response object: interaction callback type)."""
 
 Answer = tuple[int, dict[str, Any]]
@@ -45,6 +47,8 @@ class Issued:
     original: dict[str, Any] | None = None
     original_edited: bool = False
     late: bool = False
+    carrier: dict[str, Any] | None = None
+    """For a component interaction: the message the component is on."""
 
 
 @dataclass
@@ -57,8 +61,18 @@ class Interactions:
     """Token -> what happened to it: ``callback`` and ``followup`` entries."""
     _issued: dict[str, Issued] = field(default_factory=dict)
 
-    def issue(self, token: str, interaction_id: str, channel: dict[str, Any]) -> None:
-        self._issued[token] = Issued(interaction_id, channel, self.now())
+    def issue(
+        self,
+        token: str,
+        interaction_id: str,
+        channel: dict[str, Any],
+        carrier: dict[str, Any] | None = None,
+    ) -> None:
+        self._issued[token] = Issued(interaction_id, channel, self.now(), carrier=carrier)
+
+    def updated(self, token: str) -> list[dict[str, Any]]:
+        """The states the component's own message was updated to, in order."""
+        return [e["message"] for e in self.log.get(token, []) if "update" in e]
 
     def shown(self, token: str) -> list[dict[str, Any]]:
         """The messages the member saw, in order (``flags`` tells their visibility)."""
@@ -87,6 +101,8 @@ class Interactions:
             issued.late = True  # "the token will be invalidated"
             return _error(404, 10062, "Unknown interaction")
         data = body.get("data") or {}
+        if int(body["type"]) in (DEFERRED_UPDATE, UPDATE):
+            return self._update_callback(issued, token, int(body["type"]), body, data)
         issued.acked = int(body["type"])
         issued.ephemeral = bool((data.get("flags") or 0) & EPHEMERAL)
         self.log.setdefault(token, []).append({"callback": body, "ephemeral": issued.ephemeral})
@@ -108,6 +124,27 @@ class Interactions:
             },
             "resource": resource,
         }
+
+    def _update_callback(
+        self, issued: Issued, token: str, kind: int, body: dict[str, Any], data: dict[str, Any]
+    ) -> Answer:
+        if issued.carrier is None:
+            return _error(400, 50035, "Invalid Form Body: only components may update")
+        issued.acked = kind
+        issued.original = issued.carrier
+        issued.original_edited = True  # followups are new messages, with their own flags
+        self.log.setdefault(token, []).append({"callback": body, "ephemeral": False})
+        if kind == UPDATE:
+            self._update(issued, token, data)
+        return 200, {"interaction": {"id": issued.id, "type": 3}, "resource": {"type": kind}}
+
+    def _update(self, issued: Issued, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        assert issued.original is not None
+        fields = ("content", "embeds", "components", "attachments")
+        issued.original.update({k: body[k] for k in fields if k in body})
+        shown = dict(issued.original)
+        self.log.setdefault(token, []).append({"update": body, "message": shown})
+        return shown
 
     def _usable(self, app_id: str, token: str) -> Issued | Answer:
         issued = self._issued.get(token)
@@ -136,6 +173,8 @@ class Interactions:
             return issued
         if issued.original is None:
             return _error(404, 10008, "Unknown Message")
+        if issued.acked in (DEFERRED_UPDATE, UPDATE):
+            return 200, self._update(issued, token, body)
         return self._edit_original(issued, token, body, "edit")
 
     def _edit_original(self, issued: Issued, token: str, body: dict[str, Any], how: str) -> Answer:

@@ -278,13 +278,13 @@ async def test_grade_buttons_on_the_reveal_are_the_one_grade_said_privately(
         assert tx.activity.total_points(alice.id) == 2  # one grade's points, once
 
 
-async def test_a_reveal_button_from_another_workspace_is_refused(
+async def test_a_reveal_button_from_another_platform_is_refused(
     study: StudyBot, world: World, chat: FakeChat
 ) -> None:
     await setup_and_post(study, world, chat)
     await run(study, world.admin, world.channel, "/study reveal-now")
     (reveal,) = chat.posts("reveal")
-    stranger = world.alice.__class__("fake", "T2", "U9", "Mallory")
+    stranger = world.alice.__class__("other", "T2", "U9", "Mallory")
     assert is_error(await study.button(stranger, reveal.message.buttons[0].action))
     assert is_error(await study.button(world.alice, "rv:grade:999:3"))
 

@@ -19,7 +19,7 @@ import discord
 import structlog
 from discord import app_commands
 
-from bot.adapters.base import LogsInteractions
+from bot.adapters.base import LogsInteractions, boundary
 from bot.adapters.discord import commands, endpoints, replies
 from bot.adapters.discord.buttons import ActionButton
 from bot.adapters.discord.chat import DiscordChat, Gate
@@ -221,25 +221,36 @@ class DiscordAdapter(LogsInteractions):
         admin = bool(interaction.permissions.manage_guild) if interaction.guild_id else False
         actor = self._actor(interaction.user, interaction.guild_id, admin=admin)
         place = self._interaction_place(interaction)
-        reply = await self.study.command(actor, place, command)
+        reply = await boundary(
+            "discord",
+            lambda: self.study.command(actor, place, command),
+            kind="command",
+            member=actor.user,
+            channel=place.channel,
+            action=f"{command.name}:{command.sub or ''}",
+            metrics=self.metrics,
+        )
         await replies.send(interaction, reply, ephemeral=ephemeral)
-        action = f"{command.name}:{command.sub or ''}"
-        self._log("command", actor.user, place.channel, action, reply, started)
 
     @tracked
     async def press(self, interaction: discord.Interaction[Any], action: str) -> None:
-        started = time.perf_counter()
-        ephemeral = await replies.defer(interaction)
+        await interaction.response.defer()  # a component's: the message may be updated
         actor = self._actor(interaction.user, interaction.guild_id)
-        reply = await self.study.button(actor, action)
-        await replies.send(interaction, reply, ephemeral=ephemeral)
-        self._log("button", actor.user, str(interaction.channel_id), action, reply, started)
+        reply = await boundary(
+            "discord",
+            lambda: self.study.button(actor, action),
+            kind="button",
+            member=actor.user,
+            channel=str(interaction.channel_id),
+            action=action,
+            metrics=self.metrics,
+        )
+        await replies.after_press(interaction, reply)
 
     @tracked
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or not isinstance(message.channel, discord.Thread):
             return
-        started = time.perf_counter()
         guild_id = message.guild.id if message.guild else None
         place = await self._place_of(message.channel.id, guild_id)
         if place is None:
@@ -250,14 +261,21 @@ class DiscordAdapter(LogsInteractions):
                 self._hinted.add(message.channel.id)
                 await self.chat.say(str(message.channel.id), NO_CONTENT_HINT)
             return
-        reply = await self.study.message(actor, place, str(message.id), message.content)
+        reply = await boundary(
+            "discord",
+            lambda: self.study.message(actor, place, str(message.id), message.content),
+            kind="answer",
+            member=actor.user,
+            channel=place.channel,
+            action="message",
+            metrics=self.metrics,
+        )
         if reply.react:
             await self.chat.react(
                 Target("discord", place.workspace, place.channel, place.thread),
                 str(message.id),
                 reply.react,
             )
-        self._log("answer", actor.user, place.channel, "message", reply, started)
 
     @tracked
     async def on_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -282,7 +300,6 @@ class DiscordAdapter(LogsInteractions):
             return
         if payload.member is not None and payload.member.bot:
             return
-        started = time.perf_counter()
         place = await self._place_of(payload.channel_id, payload.guild_id)
         if place is None or payload.emoji.name is None:
             return
@@ -291,16 +308,22 @@ class DiscordAdapter(LogsInteractions):
             return
         actor = self._actor(user, payload.guild_id)
         on_bot = payload.message_author_id == (me.id if me else None)
-        reply = await self.study.reaction(
-            actor,
-            Place(place.platform, place.workspace, place.channel),
-            str(payload.message_id),
-            emoji.name_of(payload.emoji.name),
-            added=added,
-            on_bot_message=on_bot,
-        )
-        self._log(
-            "reaction", actor.user, place.channel, "add" if added else "remove", reply, started
+        name = emoji.name_of(payload.emoji.name)
+        await boundary(  # Discord has no private reply to a reaction: the log tells
+            "discord",
+            lambda: self.study.reaction(
+                actor,
+                Place(place.platform, place.workspace, place.channel),
+                str(payload.message_id),
+                name,
+                added=added,
+                on_bot_message=on_bot,
+            ),
+            kind="reaction",
+            member=actor.user,
+            channel=place.channel,
+            action="add" if added else "remove",
+            metrics=self.metrics,
         )
 
     @tracked

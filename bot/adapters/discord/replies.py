@@ -35,6 +35,26 @@ def _export(reply: Reply) -> list[discord.File]:
     return [discord.File(io.BytesIO(export.encode()), filename="studybot-export.json")]
 
 
+async def after_press(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    """The reply to a button, after a component deferral (type 6: no "thinking" message).
+
+    ``reply.replace``: its first message becomes the message the button was on (with that
+    message's buttons, or none); everything else goes out as followups, private in a
+    server unless the reply is for the channel.
+    """
+    messages = list(reply.messages)
+    if reply.replace and messages:
+        first = messages.pop(0)
+        await interaction.edit_original_response(embed=render.embed(first), view=view_for(first))
+    private = interaction.guild_id is not None and reply.visibility != Visibility.CHANNEL
+    for message in messages:
+        kwargs: dict[str, Any] = {"embed": render.embed(message), "ephemeral": private}
+        view = view_for(message)
+        if view is not None:
+            kwargs["view"] = view
+        await interaction.followup.send(**kwargs)
+
+
 async def send(interaction: discord.Interaction[Any], reply: Reply, *, ephemeral: bool) -> None:
     """Send ``reply`` after a deferral (``ephemeral`` says which kind it was)."""
     messages = list(reply.messages) or [Message(lines=("Done.",))]

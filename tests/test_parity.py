@@ -70,3 +70,28 @@ def test_readme_invite_uses_the_least_permissions() -> None:
 
 async def test_every_subcommand_has_a_route_in_the_service(study: StudyBot) -> None:
     assert set(study.routes) == {s.name for s in STUDY}
+
+
+def test_discord_options_are_the_command_data() -> None:
+    """Each typed option on Discord is an ``Option`` of bot/core/commands.py, described,
+    with its bounds: adding an option or a subcommand there is all it takes."""
+    from bot.core.commands import QUIZ
+
+    client = discord.Client(intents=discord.Intents.none())
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    discord_commands.build(tree)
+    specs = {f"study {s.name}": s for s in STUDY} | {"quiz": QUIZ}
+    for command in tree.walk_commands():
+        if not isinstance(command, app_commands.Command):
+            continue
+        spec = specs[command.qualified_name]
+        assert command.description and command.description != "…"
+        params = {p.name: p for p in command.parameters}
+        assert set(params) == {o.name for o in spec.options}, command.qualified_name
+        for option in spec.options:
+            param = params[option.name]
+            assert param.description == option.description
+            assert param.required == option.required
+            if option.kind in ("text", "int"):
+                assert param.max_value == option.high
+            assert bool(param.autocomplete) == (option.suggest is not None)

@@ -289,10 +289,23 @@ async def exercise(folder: Path, kills: int, seed: int) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         while driver.pending:
             await driver.step(http)
+        await _inbox_settles(run.db)  # events acked by the last process: handled, not cut off
         ended_bot = run.bot_now()
         code = run.stop()
     await fake.stop()
     return await check(run, fake, driver, started_bot, ended_bot, code)
+
+
+async def _inbox_settles(db: Path, within: float = 60.0) -> None:
+    """Wait until the running bot has handled every event it acked (or the time is up)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db) as conn:
+            if not conn.execute("SELECT count(*) FROM inbox WHERE handled_at IS NULL").fetchone()[
+                0
+            ]:
+                return
+        await asyncio.sleep(0.2)
 
 
 async def check(

@@ -748,6 +748,9 @@ class SlowChat:
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
         return None
 
+    async def check_post(self, target: Target) -> str | None:
+        return None
+
 
 async def dispatch_ratio(tmp: Path, config: SimConfig) -> dict[str, Any]:
     """The follow-up job's first batch to many members, each with due cards."""

@@ -106,6 +106,11 @@ class FakeChat:
                 raise ChatError("connection lost after sending")
         return Posted(ref, ref)
 
+    async def check_post(self, target: Target) -> str | None:
+        if self.lookups_fail:
+            raise ChatError("lookup failed")
+        return "not_in_channel" if target.channel in self.gone_channels else None
+
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
         if self.lookups_fail:
             raise ChatError("lookup failed")

@@ -52,6 +52,12 @@ class Chat(Protocol):
         """A DM sent earlier with ``key``, if the platform has it."""
         ...
 
+    async def check_post(self, target: Target) -> str | None:
+        """Whether the bot can run a daily post here: ``None``, or the reason it cannot
+        (``not_in_channel``, ``forum_channel``, ``missing_permissions: ...``). May fix what
+        it can first (join a public Slack channel). Raises ``ChatError`` if it cannot tell."""
+        ...
+
 
 class Chats:
     """The chat of every running platform, by platform name."""

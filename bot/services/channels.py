@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.errors import InvalidInput
-from bot.core.models import Actor, ChannelSettings, Place
+import structlog
+
+from bot.core.errors import ChatError, InvalidInput
+from bot.core.models import Actor, ChannelSettings, Place, Target
 from bot.core.replies import Message, Reply, private, public
 from bot.core.rotation import eligible
 from bot.core.schedule import local_date, next_leaderboard_at, next_post_at, zone
 from bot.core.setup import apply_setup, describe
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
+from bot.services import messages
 from bot.services.base import Service
+
+log = structlog.get_logger("studybot.channels")
 
 
 def _when(instant: datetime | None, tz: str) -> str:
@@ -62,6 +67,12 @@ class Channels(Service):
         if place.is_dm:
             raise InvalidInput("Run /study setup in the channel you want to study in.")
 
+        def admin_only(tx: Tx) -> None:
+            self.require_admin(tx, actor, self.member(tx, actor, self.now()), "set up a channel")
+
+        await self.store.write(admin_only)
+        await self._check_can_post(place)
+
         def unit(tx: Tx) -> Reply:
             member = self.member(tx, actor, self.now())
             self.require_admin(tx, actor, member, "set up a channel")
@@ -77,6 +88,22 @@ class Channels(Service):
             return self._settings_reply(channel, headline, visible=True)
 
         return await self.store.write(unit)
+
+    async def _check_can_post(self, place: Place) -> None:
+        """Refuse a setup whose first post would fail, saying exactly what is missing."""
+        chat = self.deps.chats.get(place.platform)
+        if chat is None:
+            return
+        try:
+            reason = await chat.check_post(Target(place.platform, place.workspace, place.channel))
+        except ChatError as exc:  # cannot tell now: do not block the admin on it
+            log.warning("setup_check_failed", channel=place.channel, error=str(exc))
+            return
+        if reason is not None:
+            raise InvalidInput(
+                f"I cannot post here yet: {messages.pause_fix(reason)}. Nothing changed; "
+                "run /study setup again when that is fixed."
+            )
 
     def _settings_reply(
         self, channel: ChannelRow, headline: str, *, visible: bool = False

@@ -156,13 +156,22 @@ PAUSE_FIXES = {
     ),
     "unknown_channel": "the channel is gone",
     "forum_channel": "it is a forum channel: pick a text channel",
+    "not_a_text_channel": "it is not a text channel: pick a text channel",
 }
+
+
+def pause_fix(reason: str) -> str:
+    """What an admin can do about a platform's refusal (``missing_permissions: A, B``)."""
+    code, _, detail = reason.partition(": ")
+    if code == "missing_permissions" and detail:
+        return f"the bot lacks these permissions there: {detail}"
+    return PAUSE_FIXES.get(code, f"the platform refused with {reason!r}")
 
 
 def channel_paused(channel: ChannelRow, reason: str) -> Message:
     """The DM to the admin who set a channel up, when the platform made us pause it."""
     where = f"#{channel.name}" if channel.name else f"channel {channel.channel_ref}"
-    fix = PAUSE_FIXES.get(reason, f"the platform refused with {reason!r}")
+    fix = pause_fix(reason)
     return Message(
         kind="notice",
         title=f"Daily questions in {where} are paused",

@@ -49,11 +49,20 @@ def bot_user() -> dict[str, Any]:
     return user(BOT_ID, "studybot", bot=True)
 
 
-def member(uid: str, name: str, *, permissions: int = 0) -> dict[str, Any]:
+BOT_ROLE = "800000000000000099"
+BOT_PERMISSIONS = 309237730368
+"""The bot's managed role, as the README's invite link grants it: View Channel, Send
+Messages, Send Messages in Threads, Create Public Threads, Embed Links, Add Reactions,
+Read Message History (tests/test_parity.py checks the link)."""
+
+
+def member(
+    uid: str, name: str, *, permissions: int = 0, roles: tuple[str, ...] = ()
+) -> dict[str, Any]:
     return {
         "user": user(uid, name),
         "nick": None,
-        "roles": [],
+        "roles": list(roles),
         "joined_at": "2026-03-02T09:00:00.000000+00:00",
         "deaf": False,
         "mute": False,
@@ -208,6 +217,15 @@ def guild(channels: list[dict[str, Any]], threads: list[dict[str, Any]]) -> dict
         "mentionable": False,
         "flags": 0,
     }
+    bot_role = {
+        **everyone,
+        "id": BOT_ROLE,
+        "name": "studybot",
+        "permissions": str(BOT_PERMISSIONS),
+        "position": 1,
+        "managed": True,
+        "tags": {"bot_id": BOT_ID},
+    }
     return {
         "id": GUILD,
         "name": "Study Guild",
@@ -216,7 +234,7 @@ def guild(channels: list[dict[str, Any]], threads: list[dict[str, Any]]) -> dict
         "discovery_splash": None,
         "features": [],
         "owner_id": ADMIN,
-        "roles": [everyone],
+        "roles": [everyone, bot_role],
         "emojis": [],
         "stickers": [],
         "verification_level": 0,
@@ -238,7 +256,7 @@ def guild(channels: list[dict[str, Any]], threads: list[dict[str, Any]]) -> dict
         "afk_timeout": 300,
         "afk_channel_id": None,
         "channels": channels,
-        "members": [member(BOT_ID, "studybot")],
+        "members": [member(BOT_ID, "studybot", roles=(BOT_ROLE,))],
         "member_count": 3,
         "large": False,
         "threads": threads,

@@ -3,15 +3,25 @@ unexpected error ends in an apology, not an endless "thinking"."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bot.adapters.base import APOLOGY
 from bot.adapters.discord.client import MEMBERS
 from bot.core.replies import Reply
 from tests.dbtools import sync_tx
-from tests.discord.conftest import DiscordWorld, buttons, embed_text, ephemeral, posts
-from tests.discord.fake_discord import CHANNEL
+from tests.discord.conftest import (
+    DiscordWorld,
+    buttons,
+    discord_app,
+    embed_text,
+    ephemeral,
+    posts,
+)
+from tests.discord.fake_discord import CHANNEL, FakeDiscord
+from tests.discord.fake_payloads import BOT_ROLE, FORUM, text_channel
 from tests.discord.test_discord_day import ALICE
+from tests.fakes import FakeClock
 from tests.slack.conftest import eventually
 
 BOB = "700000000000000003"
@@ -80,3 +90,23 @@ async def test_an_unexpected_error_gets_an_apology(world: DiscordWorld) -> None:
     assert APOLOGY in embed_text(reply) and "boom" not in embed_text(reply)
     assert ephemeral(reply)
     assert world.app.metrics.errors.labels("discord", "command")._value.get() == 1
+
+
+async def test_setup_names_what_the_bot_is_missing(
+    tmp_path: Path, fake_discord: FakeDiscord, clock: FakeClock
+) -> None:
+    forum, locked = "800000000000000020", "800000000000000021"
+    fake_discord.channels[forum] = text_channel(forum, "ideas", kind=FORUM)
+    no_threads = text_channel(locked, "quiet")
+    no_threads["permission_overwrites"] = [  # the bot's role may not start threads here
+        {"id": BOT_ROLE, "type": 0, "allow": "0", "deny": str(1 << 35)}
+    ]
+    fake_discord.channels[locked] = no_threads
+    async with discord_app(tmp_path, fake_discord, clock) as built:
+        world = DiscordWorld(fake_discord, built, clock)
+        (refused,) = await world.slash("study", "setup", channel_id=forum)
+        assert "forum channel" in embed_text(refused) and ephemeral(refused)
+        (refused,) = await world.slash("study", "setup", channel_id=locked)
+        assert "Create Public Threads" in embed_text(refused)
+        with sync_tx(built.store) as tx:
+            assert tx.channels.count() == 0

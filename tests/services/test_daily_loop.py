@@ -306,3 +306,19 @@ async def test_grading_closes_two_weeks_after_the_reveal(
     assert is_error(late) and "closed for grading 14 days" in text_of(late)
     assert is_error(await study.button(world.bob, reveal.message.buttons[2].action))
     assert not await study.threads.gradable(world.thread("not-a-thread"))
+
+
+async def test_setup_checks_the_bot_can_post_there(
+    study: StudyBot, world: World, chat: FakeChat, store: SqlStore
+) -> None:
+    chat.gone_channels.add(world.channel.channel)
+    refused = await run(study, world.admin, world.channel, "/study setup")
+    assert is_error(refused) and "invite it" in text_of(refused)
+    assert "Nothing changed" in text_of(refused)
+    with sync_tx(store) as tx:
+        assert tx.channels.count() == 0
+    member = await run(study, world.alice, world.channel, "/study setup")
+    assert "admin" in text_of(member)  # a member learns nothing about the channel
+    chat.gone_channels.clear()
+    chat.lookups_fail = True  # the platform cannot say: setup is not blocked on it
+    assert "studies daily" in text_of(await run(study, world.admin, world.channel, "/study setup"))

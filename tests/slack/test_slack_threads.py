@@ -103,3 +103,16 @@ async def test_a_hint_about_the_daily_post_stays_in_the_channel(slack: SlackWorl
     (whisper,) = await eventually(lambda: slack.fake.ephemerals)
     assert "only on the reveal" in whisper["text"]
     assert "thread_ts" not in whisper
+
+
+async def test_setup_joins_a_public_channel_and_names_what_a_private_one_needs(
+    slack: SlackWorld,
+) -> None:
+    (joined,) = await slack.command("setup", channel="C7")  # public, not joined yet
+    assert "This channel now studies daily" in joined["text"]
+    assert [c["channel"] for c in slack.fake.called("conversations.join")] == ["C7"]
+    slack.fake.private.add("G8")
+    (refused,) = await slack.command("setup", channel="G8")
+    assert "cannot post here yet" in refused["text"] and "/invite" in refused["text"]
+    with sync_tx(slack.app.store) as tx:
+        assert tx.channels.find("slack", "T1", "G8") is None

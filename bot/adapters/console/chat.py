@@ -76,3 +76,6 @@ class ConsoleChat:
 
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
         return self._by_key.get(key)
+
+    async def check_post(self, target: Target) -> str | None:
+        return None  # the console's one channel is always there

@@ -93,6 +93,19 @@ class Gate:
             raise ChatError("discord: not connected yet") from None
 
 
+TEXT_TYPES = (discord.ChannelType.text.value, discord.ChannelType.news.value)
+NEEDED = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "send_messages_in_threads": "Send Messages in Threads",
+    "create_public_threads": "Create Public Threads",
+    "embed_links": "Embed Links",
+    "add_reactions": "Add Reactions",
+    "read_message_history": "Read Message History",
+}
+"""What a daily post needs (the README's invite link asks for exactly these)."""
+
+
 class DiscordChat:
     platform = "discord"
 
@@ -200,6 +213,24 @@ class DiscordChat:
     ) -> Posted:
         data = await self._send(await self._dm_channel(user_ref), message, key)
         return Posted(str(data["id"]), str(data["id"]))
+
+    async def check_post(self, target: Target) -> str | None:
+        """A text channel the bot can see and post, thread and react in; else the reason."""
+        try:
+            data = await self._call(lambda: self.client.http.get_channel(int(target.channel)))
+        except TargetUnavailable as exc:
+            return exc.reason
+        if data.get("type") == discord.ChannelType.forum.value:
+            return "forum_channel"
+        if data.get("type") not in TEXT_TYPES:
+            return "not_a_text_channel"
+        channel = self.client.get_channel(int(target.channel))
+        if isinstance(channel, discord.TextChannel) and channel.guild.me is not None:
+            granted = channel.permissions_for(channel.guild.me)
+            missing = [label for name, label in NEEDED.items() if not getattr(granted, name)]
+            if missing:
+                return "missing_permissions: " + ", ".join(missing)
+        return None
 
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
         channel = await self._dm_channel(user_ref)

@@ -187,6 +187,27 @@ class SlackChat:
             self._dms.pop(user_ref, None)  # open it again next time
             raise
 
+    async def check_post(self, target: Target) -> str | None:
+        """Member of the channel, or joined now if it is public; else the reason."""
+        try:
+            info = await self.call("conversations.info", channel=target.channel)
+        except TargetUnavailable as exc:
+            return exc.reason
+        channel = info.get("channel") or {}
+        if channel.get("is_member") or channel.get("is_im"):
+            return None
+        if channel.get("is_private"):
+            return "not_in_channel"
+        try:
+            await self.call("conversations.join", channel=target.channel)
+        except TargetUnavailable as exc:
+            return exc.reason
+        except ChatError as exc:
+            if "method_not_supported_for_channel_type" in str(exc):
+                return "not_in_channel"
+            raise
+        return None
+
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
         channel = await self._dm_channel(user_ref)
         return await self.find_post(Target(self.platform, workspace, channel), key)

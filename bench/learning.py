@@ -938,6 +938,22 @@ def _guarded(name: str, measure_it: Callable[[], dict[str, Any]]) -> dict[str, A
         return {"error": repr(exc)}
 
 
+def run_scale(config: SimConfig) -> dict[str, Any]:
+    """Only the two timing figures (dispatch ratio, due selection): no simulation."""
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        dispatch = _guarded("dispatch", lambda: asyncio.run(dispatch_ratio(tmp, config)))
+        selection = _guarded("selection", lambda: asyncio.run(selection_ms(tmp, config)))
+    return {
+        "followup_dispatch_ratio": dispatch.get("followup_dispatch_ratio"),
+        "due_selection_ms": selection.get("due_selection_ms"),
+        "dispatch": dispatch,
+        "selection": selection,
+        "load_avg": [round(v, 2) for v in os.getloadavg()],
+        "cpus": os.cpu_count(),
+    }
+
+
 def run(config: SimConfig) -> dict[str, Any]:
     """Every figure, as one JSON-able dict."""
     started = time.perf_counter()
@@ -993,7 +1009,7 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> tuple[SimConfig, bool]:
+def parse_args(argv: Sequence[str] | None = None) -> tuple[SimConfig, bool, bool]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
@@ -1009,6 +1025,11 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SimConfig, bool]:
     parser.add_argument(
         "--retention", type=float, help="the bot's desired retention (default: auto)"
     )
+    parser.add_argument(
+        "--scale-only",
+        action="store_true",
+        help="only followup_dispatch_ratio and due_selection_ms (no simulation)",
+    )
     args = parser.parse_args(argv)
     config = SimConfig.quick() if args.quick else SimConfig()
     changes = {
@@ -1018,7 +1039,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SimConfig, bool]:
     }
     if args.rates:
         changes["rates"] = tuple(args.rates)
-    return replace(config, **changes), args.json
+    return replace(config, **changes), args.json, args.scale_only
 
 
 def quiet() -> None:
@@ -1030,7 +1051,10 @@ def quiet() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     quiet()
-    config, as_json = parse_args(argv)
+    config, as_json, scale_only = parse_args(argv)
+    if scale_only:
+        print(json.dumps(run_scale(config)))
+        return
     result = run(config)
     print(json.dumps(result) if as_json else table(result))
 

@@ -86,6 +86,8 @@ def test_member_memories_are_seeded_and_within_bounds() -> None:
 
 
 def test_the_command_line_takes_the_sizes() -> None:
-    config, as_json = learning.parse_args(["--quick", "--members", "7", "--seed", "3", "--json"])
-    assert as_json
+    config, as_json, scale_only = learning.parse_args(
+        ["--quick", "--members", "7", "--seed", "3", "--json"]
+    )
+    assert as_json and not scale_only
     assert (config.members, config.seed, config.days) == (7, 3, learning.SimConfig.quick().days)

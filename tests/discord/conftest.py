@@ -118,7 +118,7 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def discord_app(
-    tmp_path: Path, fake: FakeDiscord, clock: FakeClock, **env: Any
+    tmp_path: Path, fake: FakeDiscord, clock: FakeClock, *, wait: bool = True, **env: Any
 ) -> AsyncIterator[application.App]:
     settings = load_settings(
         db_url=f"sqlite+aiosqlite:///{tmp_path / 'discord.db'}",
@@ -133,9 +133,10 @@ async def discord_app(
     )
     async with application.build(settings, console=False, clock=clock) as built:
         point_at_fake(built, fake)
-        task = asyncio.create_task(application.run(built))
+        task = built.runner = asyncio.create_task(application.run(built))
         try:
-            await eventually(lambda: built.adapters[0].connected(), 10)
+            if wait:
+                await eventually(lambda: built.adapters[0].connected(), 10)
             yield built
         finally:
             built.stop.set()

@@ -103,6 +103,9 @@ class Call:
     query: dict[str, str]
 
 
+TOKEN_IN_PATH = ("/webhooks/", "/interactions/", "/gateway")
+
+
 @dataclass
 class FakeDiscord:
     clock: PlatformClock = field(default_factory=PlatformClock)
@@ -119,6 +122,9 @@ class FakeDiscord:
     lose_next_post: bool = False
     """The next message POST is stored but answered with a 502 (a response lost on the way)."""
     hold_login: asyncio.Event | None = None
+    token: str = "fake-discord-token"
+    """The bot token Discord knows; any other gets 401 (docs: reference, authentication),
+    except on routes whose path carries their own token (webhooks, interaction callbacks)."""
     """If given, logging in (``GET /users/@me``) waits until it is set: a slow start."""
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -244,6 +250,9 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         body = await self._body(request)
         self.calls.append(Call(request.method, path, body, dict(request.query)))
+        authorized = request.headers.get("Authorization") == f"Bot {self.token}"
+        if not authorized and not path.startswith(TOKEN_IN_PATH):
+            return _json({"message": "401: Unauthorized", "code": 0}, 401, VIA)
         if path == "/users/@me" and self.hold_login is not None:
             await self.hold_login.wait()
         await self.tick()

@@ -255,3 +255,16 @@ async def test_a_leaderboard_due_at_start_up_waits_for_the_connection(
     assert not [e for e in logs if e["event"] in ("job_failed", "leaderboard_failed")]
     (board,) = [m for m in posts(fake_discord, CHANNEL) if "Last week" in embed_text(m)]
     assert board["nonce"]
+
+
+async def test_a_rejected_token_stops_discord_with_the_setting_named(
+    tmp_path: Path, fake_discord: FakeDiscord, clock: FakeClock
+) -> None:
+    fake_discord.token = "the-real-one"  # the configured token is not it
+    with capture_logs() as logs:
+        async with discord_app(tmp_path, fake_discord, clock, wait=False) as built:
+            await eventually(lambda: [e for e in logs if e["event"] == "platform_token_rejected"])
+            assert built.runner is not None and not built.runner.done()  # the bot runs on
+            assert not built.stop.is_set()
+    (line,) = [e for e in logs if e["event"] == "platform_token_rejected"]
+    assert line["platform"] == "discord" and line["setting"] == "DISCORD_TOKEN"

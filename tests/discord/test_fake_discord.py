@@ -41,7 +41,8 @@ class Api:
 
     async def __call__(self, method: str, path: str, body: Any = None) -> Answer:
         url = self.fake.rest_url + path
-        async with self.session.request(method, url, json=body) as response:
+        auth = {"Authorization": f"Bot {self.fake.token}"}
+        async with self.session.request(method, url, json=body, headers=auth) as response:
             data = await response.json() if response.content_type == "application/json" else None
             return Answer(response.status, data, dict(response.headers))
 
@@ -78,7 +79,7 @@ async def http(fake: FakeDiscord) -> AsyncIterator[discord.http.HTTPClient]:
     """discord.py's own HTTP client, logged in at the fake."""
     with endpoints.rest_base(fake.rest_url):
         client = discord.http.HTTPClient(asyncio.get_running_loop())
-        await client.static_login("fake-token")
+        await client.static_login(fake.token)
         try:
             yield client
         finally:
@@ -423,6 +424,17 @@ async def test_a_file_part_without_a_filename_is_an_invalid_form(api: Api) -> No
     form.add_field("payload_json", '{"content": "x"}', content_type="application/json")
     form.add_field("files[0]", "no filename")
     url = f"{api.fake.rest_url}/channels/{CHANNEL}/messages"
-    async with api.session.post(url, data=form) as response:
+    auth = {"Authorization": f"Bot {api.fake.token}"}
+    async with api.session.post(url, data=form, headers=auth) as response:
         assert response.status == 400
         assert (await response.json())["code"] == 50035
+
+
+async def test_a_bot_token_discord_does_not_know_gets_401(fake: FakeDiscord) -> None:
+    """docs: reference, authentication: ``Authorization: Bot <token>`` on every call."""
+    async with aiohttp.ClientSession() as session:
+        url = fake.rest_url + "/users/@me"
+        async with session.get(url, headers={"Authorization": "Bot wrong"}) as response:
+            assert response.status == 401
+        async with session.get(url, headers={"Authorization": f"Bot {fake.token}"}) as response:
+            assert response.status == 200

@@ -141,6 +141,15 @@ class DiscordAdapter(LogsInteractions):
             stopper = asyncio.create_task(stop.wait())
             try:
                 await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if runner.done() and isinstance(runner.exception(), discord.LoginFailure):
+                    # This platform stops; the others keep running.
+                    log.error(
+                        "platform_token_rejected",
+                        platform="discord",
+                        setting="DISCORD_TOKEN",
+                        error=str(runner.exception()),
+                    )
+                    return
                 if runner.done() and runner.exception() is not None:
                     raise runner.exception()  # type: ignore[misc]
             finally:

@@ -27,6 +27,12 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.adapters.base import LogsInteractions, boundary, record_interaction
 from bot.adapters.slack.chat import DEFAULT_CONCURRENCY, SlackChat
@@ -46,6 +52,14 @@ from bot.services.inflight import tracked
 from bot.services.study import StudyBot
 
 log = structlog.get_logger("studybot.slack")
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
+
+
+def _rejected(setting: str, error: str) -> bool:
+    log.error("platform_token_rejected", platform="slack", setting=setting, error=error)
+    return False
+
+
 DEFAULT_API = "https://slack.com/api/"
 ACTIONS = re.compile(actions.PATTERN)
 DRAIN_SECONDS = 10.0
@@ -120,6 +134,8 @@ class SlackAdapter(LogsInteractions):
                 await asyncio.wait_for(stop.wait(), DRAIN_SECONDS)
 
     async def _serve(self, stop: asyncio.Event) -> None:
+        if not await self._tokens_accepted(stop):
+            return  # this platform stops; the others keep running
         if not self.socket_mode:
             self._connected = True
             await stop.wait()
@@ -127,14 +143,64 @@ class SlackAdapter(LogsInteractions):
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(self.app, self._app_token)
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        self._connected = True
-        log.info("slack_connected", mode="socket")
+        connect = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
+        stopper = asyncio.ensure_future(stop.wait())
         try:
-            await stop.wait()
-        finally:
+            await asyncio.wait({connect, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if connect.done():
+                connect.result()
+                self._connected = True
+                log.info("slack_connected", mode="socket")
+                await stop.wait()
+        finally:  # a SIGTERM during connection attempts ends them too
             self._connected = False
+            connect.cancel()
+            stopper.cancel()
             await handler.close_async()  # type: ignore[no-untyped-call]
+
+    async def _tokens_accepted(self, stop: asyncio.Event) -> bool:
+        """Ask Slack about each token before serving; retry while Slack is unreachable.
+
+        A token Slack rejects stops the Slack platform with one line naming the setting.
+        """
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                self._share_auth_test(await self.chat.client.auth_test())
+                if self._app_token is not None:
+                    await self._app_client().apps_connections_open(app_token=self._app_token)
+                return True
+            except SlackApiError as exc:
+                error = str((exc.response.data or {}).get("error", exc))
+                if error in AUTH_ERRORS:
+                    which = (
+                        "SLACK_APP_TOKEN"
+                        if "apps.connections" in exc.response.api_url
+                        else ("SLACK_BOT_TOKEN")
+                    )
+                    return _rejected(which, error)
+                log.warning("slack_start_failed", error=error, retry_in_s=delay)
+            except (ChatError, OSError, aiohttp.ClientError) as exc:
+                log.warning("slack_unreachable", error=str(exc), retry_in_s=delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 30.0)
+        return False
+
+    def _share_auth_test(self, result: AsyncSlackResponse) -> None:
+        """Hand Bolt the answer, so auth.test is asked once per process, not once more at
+        Bolt's first request (its single-team authorization caches it in this field)."""
+        for middleware in self.app._async_middleware_list:
+            if isinstance(middleware, AsyncSingleTeamAuthorization):
+                middleware.auth_test_result = result
+
+    def _app_client(self) -> AsyncWebClient:
+        return AsyncWebClient(
+            token=self._app_token,
+            base_url=self.chat.client.base_url,
+            session=self.chat.client.session,
+            retry_handlers=[],
+        )
 
     def routes(self) -> list[web.RouteDef]:
         """``POST /slack/events`` for HTTP mode (served by the shared HTTP server)."""

@@ -268,3 +268,15 @@ async def test_a_rejected_token_stops_discord_with_the_setting_named(
             assert not built.stop.is_set()
     (line,) = [e for e in logs if e["event"] == "platform_token_rejected"]
     assert line["platform"] == "discord" and line["setting"] == "DISCORD_TOKEN"
+
+
+async def test_the_bot_asks_only_for_the_intents_it_uses(world: DiscordWorld) -> None:
+    """Servers (channels, threads, permissions), their messages and reactions; message
+    content for answers. No members, presences, typing, voice or DM events."""
+    import discord
+
+    (identify,) = world.fake.gateway.identifies[-1:]
+    asked = discord.Intents._from_value(identify["intents"])
+    assert asked == discord.Intents(
+        guilds=True, guild_messages=True, guild_reactions=True, message_content=True
+    )

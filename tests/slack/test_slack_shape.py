@@ -58,10 +58,17 @@ def test_manifest_asks_for_the_least_scopes_and_both_commands() -> None:
         "groups:history",
         "im:write",
         "users:read",
+        "app_mentions:read",
+        "channels:read",
+        "groups:read",
+        "channels:join",
     }
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert commands == {"/study", "/quiz"}
     assert manifest["settings"]["socket_mode_enabled"] is True
+    assert all(c["should_escape"] for c in manifest["features"]["slash_commands"])
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert "app_mention" in manifest["settings"]["event_subscriptions"]["bot_events"]
     assert {"reaction_added", "reaction_removed", "message.channels"} <= set(
         manifest["settings"]["event_subscriptions"]["bot_events"]
     )

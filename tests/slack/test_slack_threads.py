@@ -116,3 +116,17 @@ async def test_setup_joins_a_public_channel_and_names_what_a_private_one_needs(
     assert "cannot post here yet" in refused["text"] and "/invite" in refused["text"]
     with sync_tx(slack.app.store) as tx:
         assert tx.channels.find("slack", "T1", "G8") is None
+
+
+async def test_a_mention_is_answered_with_help_privately(slack: SlackWorld) -> None:
+    mention = {
+        "type": "app_mention",
+        "channel": "C1",
+        "user": "U5",
+        "text": f"<@{BOT_USER}> what do you do?",
+        "ts": "1700000500.000001",
+    }
+    assert await slack.event(mention, "EvM1") == 200
+    (help_,) = await eventually(lambda: slack.fake.ephemerals)
+    assert help_["user"] == "U5" and help_["channel"] == "C1"
+    assert "/study" in str(help_.get("text", ""))

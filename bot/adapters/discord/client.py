@@ -44,6 +44,18 @@ class Timeouts:
     """How long an outbound call made before login waits for it, before ``ChatError``."""
 
 
+def needed_intents(*, message_content: bool) -> discord.Intents:
+    """Only what the bot uses: servers and their channels and threads (with the bot's
+    permissions), messages in threads (answers, edits, deletes) and reactions (grades).
+    Interactions need no intent; DMs carry only buttons."""
+    return discord.Intents(
+        guilds=True,
+        guild_messages=True,
+        guild_reactions=True,
+        message_content=message_content,
+    )
+
+
 class StudyClient(discord.Client):
     def __init__(
         self, adapter: DiscordAdapter, *, intents: discord.Intents, guild_ready_timeout: float
@@ -113,8 +125,7 @@ class DiscordAdapter(LogsInteractions):
         self._token = token
         self._admins = admins
         self.ready = asyncio.Event()
-        intents = discord.Intents.default()
-        intents.message_content = message_content
+        intents = needed_intents(message_content=message_content)
         self.client = self._client(intents)
         self.chat = DiscordChat(self.client, Gate(self.timeouts.login))
         self.threads = ThreadKeeper(self.chat, gradable)

@@ -216,6 +216,7 @@ class SlackAdapter(LogsInteractions):
         self.app.command("/study")(self._ack_command)
         self.app.command("/quiz")(self._ack_command)
         self.app.event("message")(self._receive_message)
+        self.app.event("app_mention")(self._receive_mention)
         self.app.event("reaction_added")(self._receive_reaction)
         self.app.event("reaction_removed")(self._receive_reaction)
         self.app.action(ACTIONS)(self._ack_action)
@@ -289,6 +290,9 @@ class SlackAdapter(LogsInteractions):
             return  # other bots, and DMs (answers belong in channel threads)
         await self._store("message", body, {"event": dict(event)})
 
+    async def _receive_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await self._store("mention", body, {"event": dict(event)})
+
     async def _receive_reaction(
         self, body: dict[str, Any], event: ReactionEvent, context: AsyncBoltContext
     ) -> None:
@@ -324,6 +328,8 @@ class SlackAdapter(LogsInteractions):
                 await self._message(data["team"], data["event"], event_id)
             elif row.kind == "reaction":
                 await self._reaction(data["team"], data["event"], data.get("bot"), event_id)
+            elif row.kind == "mention":
+                await self._mention(data["team"], data["event"])
         except Exception:
             event = data.get("event") or {}
             record_interaction(
@@ -362,6 +368,14 @@ class SlackAdapter(LogsInteractions):
         elif any(m.kind == "error" for m in reply.messages):
             self._later(self._ephemeral(target, user, reply))
         self._log("answer", user, channel, "message", reply, started)
+
+    async def _mention(self, team: str, event: dict[str, Any]) -> None:
+        """@studybot: the help, privately, where the member asked."""
+        user, channel = event.get("user"), event.get("channel")
+        if not user or not channel:
+            return
+        target = Target("slack", team, str(channel), event.get("thread_ts"))
+        self._later(self._ephemeral(target, str(user), self.study.info.help()))
 
     async def _changed(self, event: dict[str, Any], team: str, event_id: str | None) -> None:
         """An edited or deleted thread reply: the answer follows."""

@@ -292,3 +292,29 @@ def fail(code: int) -> Answer:
     """A JSON error (topics/opcodes-and-status-codes: JSON error codes)."""
     status, text = ERRORS[code]
     return status, {"code": code, "message": text}
+
+
+def member_message(
+    message_id: str, channel: str, author: str, name: str, content: str
+) -> dict[str, Any]:
+    """A member's message in a server channel or thread (a MESSAGE_CREATE payload)."""
+    return {
+        "id": message_id,
+        "channel_id": channel,
+        "guild_id": GUILD,
+        "author": user(author, name),
+        "member": {k: v for k, v in member(author, name).items() if k != "user"},
+        "content": content,
+        "timestamp": "2026-03-02T09:31:00.000000+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": False,
+        "type": 0,
+        "flags": 0,
+        "components": [],
+    }

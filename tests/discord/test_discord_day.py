@@ -7,7 +7,8 @@ from typing import Any
 
 from tests.dbtools import sync_tx
 from tests.discord.conftest import DiscordWorld, embed_text, ephemeral, posts
-from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, member, user
+from tests.discord.fake_discord import BOT_ID, CHANNEL, GUILD, member
+from tests.discord.fake_payloads import member_message
 from tests.slack.conftest import eventually
 
 ALICE, BOB = "700000000000000011", "700000000000000012"
@@ -16,26 +17,7 @@ ALICE, BOB = "700000000000000011", "700000000000000012"
 def thread_message(
     world: DiscordWorld, thread: str, author: str, name: str, content: str
 ) -> dict[str, Any]:
-    return {
-        "id": world.fake.snowflake(),
-        "channel_id": thread,
-        "guild_id": GUILD,
-        "author": user(author, name),
-        "member": {k: v for k, v in member(author, name).items() if k != "user"},
-        "content": content,
-        "timestamp": "2026-03-02T09:31:00.000000+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "type": 0,
-        "flags": 0,
-        "components": [],
-    }
+    return member_message(world.fake.snowflake(), thread, author, name, content)
 
 
 def reaction(

@@ -18,8 +18,8 @@ import discord.http
 import pytest
 
 from bot.adapters.discord import endpoints
-from tests.discord.fake_discord import APP_ID, BOT_ID, CHANNEL, GUILD, FakeDiscord, member, user
-from tests.discord.fake_payloads import FORUM, text_channel
+from tests.discord.fake_discord import APP_ID, BOT_ID, CHANNEL, GUILD, FakeDiscord, member
+from tests.discord.fake_payloads import FORUM, member_message, text_channel
 from tests.discord.fake_rules import PlatformClock, Refused
 
 ALICE = "700000000000000011"
@@ -88,26 +88,7 @@ async def http(fake: FakeDiscord) -> AsyncIterator[discord.http.HTTPClient]:
 
 def said(fake: FakeDiscord, channel: str, text: str = "answer") -> dict[str, Any]:
     """A member's message (a MESSAGE_CREATE payload)."""
-    return {
-        "id": fake.snowflake(),
-        "channel_id": channel,
-        "guild_id": GUILD,
-        "author": user(ALICE, "alice"),
-        "member": {k: v for k, v in member(ALICE, "alice").items() if k != "user"},
-        "content": text,
-        "timestamp": "2026-03-02T09:31:00.000000+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": False,
-        "type": 0,
-        "flags": 0,
-        "components": [],
-    }
+    return member_message(fake.snowflake(), channel, ALICE, "alice", text)
 
 
 def reacted(channel: str, message_id: str) -> dict[str, Any]:

@@ -29,8 +29,20 @@ def discord_tree() -> dict[str, set[str]]:
 
 def test_discord_has_every_subcommand() -> None:
     tree = discord_tree()
-    assert set(tree) == {"study", "quiz"}
-    assert tree["study"] == {s.name for s in STUDY}
+    assert set(tree) == {"study", "study-admin", "quiz"}
+    assert tree["study"] | tree["study-admin"] == {s.name for s in STUDY}
+    assert tree["study-admin"] == {s.name for s in STUDY if s.admin_only}
+    assert tree["study"] & tree["study-admin"] == set()
+
+
+def test_discord_offers_admin_only_subcommands_to_admins_only() -> None:
+    client = discord.Client(intents=discord.Intents.none())
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    discord_commands.build(tree)
+    groups = {c.name: c for c in tree.get_commands()}
+    admin = groups["study-admin"]
+    assert admin.default_permissions == discord.Permissions(manage_guild=True)
+    assert groups["study"].default_permissions is None  # members' commands stay visible
 
 
 def test_text_platforms_parse_every_subcommand() -> None:
@@ -80,7 +92,8 @@ def test_discord_options_are_the_command_data() -> None:
     client = discord.Client(intents=discord.Intents.none())
     tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
     discord_commands.build(tree)
-    specs = {f"study {s.name}": s for s in STUDY} | {"quiz": QUIZ}
+    specs = {f"study {s.name}": s for s in STUDY}
+    specs |= {f"study-admin {s.name}": s for s in STUDY} | {"quiz": QUIZ}
     for command in tree.walk_commands():
         if not isinstance(command, app_commands.Command):
             continue

@@ -64,6 +64,13 @@ class Subcommand:
     options: tuple[Option, ...] = ()
     public: bool = False
     """Its outcome is shown to the channel when it succeeds; refusals stay private."""
+    member_forms: bool = False
+    """An admin subcommand that members use too, for their own things (pause followups)."""
+
+    @property
+    def admin_only(self) -> bool:
+        """Nobody but an admin can use it in any form (platforms may hide it from others)."""
+        return self.admin and not self.member_forms
 
 
 _TOGGLE = (
@@ -131,6 +138,7 @@ STUDY: tuple[Subcommand, ...] = (
         "pause the channel (or your review DMs, or your missed-question DMs)",
         admin=True,
         public=True,
+        member_forms=True,
         options=_TOGGLE[:2],
     ),
     Subcommand(
@@ -139,6 +147,7 @@ STUDY: tuple[Subcommand, ...] = (
         "resume the channel (or your DMs, on your own study days)",
         admin=True,
         public=True,
+        member_forms=True,
         options=_TOGGLE,
     ),
 )

@@ -137,6 +137,8 @@ def help_message(policy: Policy) -> Message:
         f"{QUIZ_USAGE}: practice now (count 1-20, default 5)",
     ]
     lines += [f"{s.usage}: {s.summary}" + (" (admin)" if s.admin else "") for s in STUDY]
+    admin_only = ", ".join(s.name for s in STUDY if s.admin_only)
+    lines += [f"On Discord, {admin_only} are under /study-admin (shown to admins only)."]
     lines += ["", "Points:", table_markdown()]
     return Message(title="studybot help", lines=tuple(lines))
 

@@ -61,9 +61,9 @@ async def test_a_quiz_advances_in_one_message(world: DiscordWorld) -> None:
 
 
 async def test_a_reveal_grade_button_is_private_and_grades_once(world: DiscordWorld) -> None:
-    await world.slash("study", "setup", count=2)
-    await world.slash("study", "post-now")
-    await world.slash("study", "reveal-now")
+    await world.slash("study-admin", "setup", count=2)
+    await world.slash("study-admin", "post-now")
+    await world.slash("study-admin", "reveal-now")
     store = world.app.store
     with sync_tx(store) as tx:
         post = tx.posts.latest(1)
@@ -104,9 +104,9 @@ async def test_setup_names_what_the_bot_is_missing(
     fake_discord.channels[locked] = no_threads
     async with discord_app(tmp_path, fake_discord, clock) as built:
         world = DiscordWorld(fake_discord, built, clock)
-        (refused,) = await world.slash("study", "setup", channel_id=forum)
+        (refused,) = await world.slash("study-admin", "setup", channel_id=forum)
         assert "forum channel" in embed_text(refused) and ephemeral(refused)
-        (refused,) = await world.slash("study", "setup", channel_id=locked)
+        (refused,) = await world.slash("study-admin", "setup", channel_id=locked)
         assert "Create Public Threads" in embed_text(refused)
         with sync_tx(built.store) as tx:
             assert tx.channels.count() == 0

@@ -40,12 +40,12 @@ def reaction(
 
 async def test_a_whole_day(world: DiscordWorld) -> None:
     fake, store = world.fake, world.app.store
-    note, setup = await world.slash("study", "setup", count=2)
+    note, setup = await world.slash("study-admin", "setup", count=2)
     assert "This channel now studies daily" in embed_text(setup)
     assert not ephemeral(setup)  # visible in the channel
     assert ephemeral(note)  # and the admin is told so, privately
 
-    await world.slash("study", "post-now")
+    await world.slash("study-admin", "post-now")
     (post,) = fake.called("POST", rf"/channels/{CHANNEL}/messages")
     assert post.body["nonce"] and post.body["enforce_nonce"] is True
     assert post.body["allowed_mentions"] == {"parse": []}
@@ -78,7 +78,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
         )
     )
 
-    await world.slash("study", "reveal-now")
+    await world.slash("study-admin", "reveal-now")
     reveal = posts(fake, thread)[-1]
     assert "The key points" in embed_text(reveal)
 

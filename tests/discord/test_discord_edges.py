@@ -18,14 +18,14 @@ from tests.slack.conftest import eventually
 
 
 async def post_today(world: DiscordWorld) -> str:
-    await world.slash("study", "setup", count=2)
-    await world.slash("study", "post-now")
+    await world.slash("study-admin", "setup", count=2)
+    await world.slash("study-admin", "post-now")
     return str(posts(world.fake, CHANNEL)[0]["id"])
 
 
 async def test_closed_dms_pause_followups_with_a_back_off(world: DiscordWorld) -> None:
     thread = await post_today(world)
-    await world.slash("study", "reveal-now")
+    await world.slash("study-admin", "reveal-now")
     reveal = posts(world.fake, thread)[-1]
     await world.fake.dispatch(
         "MESSAGE_REACTION_ADD",
@@ -50,9 +50,9 @@ async def test_closed_dms_pause_followups_with_a_back_off(world: DiscordWorld) -
 
 
 async def test_missing_permissions_pause_the_channel(world: DiscordWorld) -> None:
-    await world.slash("study", "setup", count=2)
+    await world.slash("study-admin", "setup", count=2)
     world.fake.forbidden[CHANNEL] = 50013
-    (reply,) = await world.slash("study", "post-now")
+    (reply,) = await world.slash("study-admin", "post-now")
     assert "could not be sent" in embed_text(reply)
     (status,) = await world.slash("study", "status")
     assert "paused (missing_permissions)" in embed_text(status)
@@ -63,9 +63,9 @@ async def test_missing_permissions_pause_the_channel(world: DiscordWorld) -> Non
 
 
 async def test_a_429_with_retry_after_is_waited_out(world: DiscordWorld) -> None:
-    await world.slash("study", "setup", count=2)
+    await world.slash("study-admin", "setup", count=2)
     world.fake.rate_limited[f"/channels/{CHANNEL}/messages"] = 2
-    await world.slash("study", "post-now")
+    await world.slash("study-admin", "post-now")
     assert len(world.fake.called("POST", rf"/channels/{CHANNEL}/messages")) == 3
     assert len(posts(world.fake, CHANNEL)) == 1
 
@@ -75,7 +75,7 @@ async def test_replayed_gateway_events_change_nothing_twice(world: DiscordWorld)
     await world.fake.dispatch(
         "MESSAGE_CREATE", thread_message(world, thread, ALICE, "alice", "answer")
     )
-    await world.slash("study", "reveal-now")
+    await world.slash("study-admin", "reveal-now")
     reveal = posts(world.fake, thread)[-1]
     await world.fake.dispatch(
         "MESSAGE_REACTION_ADD",
@@ -111,7 +111,7 @@ async def test_everyone_in_names_and_answers_pings_nobody(world: DiscordWorld) -
 
 
 async def test_a_member_without_manage_server_cannot_set_up(world: DiscordWorld) -> None:
-    (reply,) = await world.slash("study", "setup", user_id=ALICE, name="alice")
+    (reply,) = await world.slash("study-admin", "setup", user_id=ALICE, name="alice")
     assert "Only workspace admins" in embed_text(reply)
     with sync_tx(world.app.store) as tx:
         assert tx.channels.count() == 0
@@ -152,9 +152,9 @@ async def test_without_the_message_content_intent(
 
 
 async def test_a_lost_response_is_retried_into_the_same_message(world: DiscordWorld) -> None:
-    await world.slash("study", "setup", count=2)
+    await world.slash("study-admin", "setup", count=2)
     world.fake.lose_next_post = True
-    await world.slash("study", "post-now")
+    await world.slash("study-admin", "post-now")
     sent = world.fake.called("POST", rf"/channels/{CHANNEL}/messages")
     assert len(sent) == 2  # discord.py retried the 502 ...
     assert sent[0].body["nonce"] == sent[1].body["nonce"]
@@ -164,8 +164,8 @@ async def test_a_lost_response_is_retried_into_the_same_message(world: DiscordWo
 async def test_a_restart_finds_the_post_by_its_footer(world: DiscordWorld) -> None:
     from bot.core.models import Target
 
-    await world.slash("study", "setup", count=2)
-    await world.slash("study", "post-now")
+    await world.slash("study-admin", "setup", count=2)
+    await world.slash("study-admin", "post-now")
     chat = world.adapter.chat
     (post,) = posts(world.fake, CHANNEL)
     key = post["embeds"][0]["footer"]["text"]

@@ -37,10 +37,10 @@ FRIDAY_0800 = datetime(2025, 3, 7, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
 
 async def revealed_post(world: DiscordWorld) -> tuple[str, dict[str, object]]:
     """Today's question posted and revealed: its thread and the reveal."""
-    await world.slash("study", "setup", count=2)
-    await world.slash("study", "post-now")
+    await world.slash("study-admin", "setup", count=2)
+    await world.slash("study-admin", "post-now")
     thread = str(posts(world.fake, CHANNEL)[0]["id"])
-    await world.slash("study", "reveal-now")
+    await world.slash("study-admin", "reveal-now")
     return thread, posts(world.fake, thread)[-1]
 
 
@@ -158,14 +158,14 @@ async def test_a_dm_retried_after_a_lost_answer_is_one_message(world: DiscordWor
 
 
 async def test_a_members_setup_refusal_is_ephemeral(world: DiscordWorld) -> None:
-    (reply,) = await world.slash("study", "setup", user_id=ALICE, name="alice")
+    (reply,) = await world.slash("study-admin", "setup", user_id=ALICE, name="alice")
     assert "Only workspace admins" in embed_text(reply)
     assert ephemeral(reply)
     assert not [m for m in world.fake.messages.get(CHANNEL, []) if "webhook_id" in m]
 
 
 async def test_a_bad_setup_value_is_ephemeral(world: DiscordWorld) -> None:
-    (reply,) = await world.slash("study", "setup", opts={"time": "25:99"})
+    (reply,) = await world.slash("study-admin", "setup", opts={"time": "25:99"})
     assert reply["embeds"] and ephemeral(reply)
     with sync_tx(world.app.store) as tx:
         assert tx.channels.count() == 0
@@ -245,7 +245,7 @@ async def test_a_leaderboard_due_at_start_up_waits_for_the_connection(
     """Work due at start-up waits for discord.py's login (issue 11, problem 11): the
     catch-up runs once the platforms are connected, and nothing crashes in discord.py."""
     async with discord_app(tmp_path, fake_discord, clock) as first:
-        await DiscordWorld(fake_discord, first, clock).slash("study", "setup", count=2)
+        await DiscordWorld(fake_discord, first, clock).slash("study-admin", "setup", count=2)
     clock.set(datetime(2025, 3, 10, 8, 5, tzinfo=UTC))  # down over the leaderboard's time
     with capture_logs() as logs:
         async with discord_app(tmp_path, fake_discord, clock):

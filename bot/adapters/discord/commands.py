@@ -6,9 +6,11 @@ description, autocomplete where the option suggests values. A click runs the sam
 ``Command`` the text platforms parse (``from_options``), so a subcommand added to
 ``STUDY`` appears here by itself (``tests/test_parity.py`` checks it).
 
-Discord can only set default member permissions on a whole top-level command, so
-``/study`` stays open to everyone and the admin subcommands are checked on our side
-(Manage Server, or a user id in ``STUDYBOT_ADMINS``).
+Discord sets default member permissions per top-level command, so the subcommands only
+admins can use (setup, post-now, reveal-now, skip) live in ``/study-admin``, which Discord
+shows only to members with Manage Server (server admins can change that under
+Integrations); the bot checks rights itself as well (Manage Server, or a user id in
+``STUDYBOT_ADMINS``). Everything else is ``/study``.
 """
 
 from __future__ import annotations
@@ -117,10 +119,20 @@ def command_for(spec: Subcommand) -> app_commands.Command[Any, ..., None]:
     return command
 
 
+ADMIN_GROUP = "study-admin"
+
+
 def build(tree: app_commands.CommandTree[Any]) -> app_commands.Group:
     study = app_commands.Group(name="study", description="Daily study: streaks, stats, setup")
+    admin = app_commands.Group(
+        name=ADMIN_GROUP,
+        description="Set up and run this channel's daily question (admins)",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
     for spec in STUDY:
-        study.add_command(command_for(spec))
+        (admin if spec.admin_only else study).add_command(command_for(spec))
     tree.add_command(study)
+    tree.add_command(admin)
     tree.add_command(command_for(QUIZ))
     return study

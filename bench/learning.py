@@ -751,6 +751,11 @@ class SlowChat:
     async def check_post(self, target: Target) -> str | None:
         return None
 
+    async def edit_dm(
+        self, workspace: str, user_ref: str, message_ref: str, message: Message
+    ) -> None:
+        return None
+
 
 async def dispatch_ratio(tmp: Path, config: SimConfig) -> dict[str, Any]:
     """The follow-up job's first batch to many members, each with due cards."""

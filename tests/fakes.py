@@ -52,6 +52,8 @@ class FakeChat:
     """Keys whose post succeeds on the platform but whose result never comes back."""
     dm_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     lookups_fail: bool = False
+    edits: list[tuple[str, str, Message]] = field(default_factory=list)
+    """DMs the bot replaced: (user, message ref, the new message)."""
     _count: int = 0
 
     def _ref(self) -> str:
@@ -105,6 +107,11 @@ class FakeChat:
                 self.lose_record_of.discard(key)
                 raise ChatError("connection lost after sending")
         return Posted(ref, ref)
+
+    async def edit_dm(
+        self, workspace: str, user_ref: str, message_ref: str, message: Message
+    ) -> None:
+        self.edits.append((user_ref, message_ref, message))
 
     async def check_post(self, target: Target) -> str | None:
         if self.lookups_fail:

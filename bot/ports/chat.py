@@ -52,6 +52,12 @@ class Chat(Protocol):
         """A DM sent earlier with ``key``, if the platform has it."""
         ...
 
+    async def edit_dm(
+        self, workspace: str, user_ref: str, message_ref: str, message: Message
+    ) -> None:
+        """Replace a DM the bot sent (its buttons go with it unless ``message`` has some)."""
+        ...
+
     async def check_post(self, target: Target) -> str | None:
         """Whether the bot can run a daily post here: ``None``, or the reason it cannot
         (``not_in_channel``, ``forum_channel``, ``missing_permissions: ...``). May fix what

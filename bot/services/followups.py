@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import structlog
 
 from bot.core import actions
-from bot.core.errors import InvalidInput, NotAllowed, NotFound
+from bot.core.errors import ChatError, InvalidInput, NotAllowed, NotFound
 from bot.core.models import Actor, Card, Grade, format_days
 from bot.core.points import Kind
-from bot.core.replies import Reply, in_place, private
+from bot.core.replies import Message, Reply, in_place, private
 from bot.core.schedule import parse_days
 from bot.ports.records import FollowupRow, MemberRow
 from bot.ports.store import Tx
@@ -74,7 +74,10 @@ class Followups(Service):
         now = self.now()
         learning = self.learning
 
-        def unit(tx: Tx) -> tuple[datetime, str | None]:
+        stale: list[str] = []  # the chain's other DMs, whose buttons no longer count
+
+        def unit(tx: Tx) -> tuple[datetime, str | None, MemberRow]:
+            stale.clear()
             followup, member = self._own(tx, actor, followup_id, now)
             chain = tx.followups.chain(member.id, followup.card_key, followup.due_at)
             if followup.status in ("graded", "replaced") or any(
@@ -96,16 +99,30 @@ class Followups(Service):
             for other in chain:  # an expired DM and its re-send stand for one review
                 if other.id != followup_id and other.status != "graded":
                     tx.followups.mark(other.id, "replaced")
+                    if other.message_ref:
+                        stale.append(other.message_ref)
             on_time = followup.sent_at is not None and now - followup.sent_at <= ON_TIME
             kind = Kind.FOLLOWUP_ON_TIME if on_time else Kind.FOLLOWUP_LATE
             day = self.member_today(member, now)
             self.record(tx, member, kind, f"followup:{followup_id}", day=day, now=now)
             card = self.decks.card(followup.card_key)
-            return state.due, card.question if card else None
+            return state.due, card.question if card else None, member
 
-        due, question = await self.store.write(unit)
+        due, question, member = await self.store.write(unit)
         done = messages.note_message(messages.next_review(grade, due, now))
+        await self._retire(member, stale, replace(done, title=question))
         return in_place(replace(done, title=question))
+
+    async def _retire(self, member: MemberRow, refs: list[str], result: Message) -> None:
+        """The chain's other DMs show the result too, without buttons (best effort)."""
+        chat = self.deps.chats.get(member.platform)
+        if chat is None:
+            return
+        for ref in refs:
+            try:
+                await chat.edit_dm(member.workspace, member.user_ref, ref, result)
+            except ChatError as exc:  # their buttons still answer "already graded"
+                log.warning("followup_retire_failed", member=member.id, error=str(exc))
 
     async def set_paused(self, actor: Actor, paused: bool, args: tuple[str, ...] = ()) -> Reply:
         """Pause or resume a member's review DMs; ``days=...`` sets their study days."""

@@ -318,6 +318,10 @@ class FakeDiscord:
             if method == "GET":
                 return self._history(match[1], query)
             return await self._post_message(match[1], body)
+        if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
+            if method == "PATCH":
+                return self._edit_message(match[1], match[2], body)
+            return self._find(match[1], match[2])
         if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
             return await self._start_thread(match[1], match[2], body)
         if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/reactions/([^/]+)/@me", path):
@@ -426,6 +430,21 @@ class FakeDiscord:
             if item["id"] == message_id:
                 return 200, item
         return fail(10008)
+
+    def _edit_message(self, channel_id: str, message_id: str, body: Any) -> Answer:
+        """The bot edits its own message (docs: resources/message, edit message)."""
+        if code := self._refusal(channel_id, write=True):
+            return fail(code)
+        status, found = self._find(channel_id, message_id)
+        if status != 200:
+            return status, found
+        if found["author"]["id"] != BOT_ID:
+            return fail(50005)  # cannot edit a message authored by another user
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                found[key] = body[key]
+        found["edited_timestamp"] = iso(self.clock.now())
+        return 200, found
 
     def _react(self, channel_id: str, message_id: str) -> Answer:
         if code := self._refusal(channel_id, write=True):

@@ -273,6 +273,7 @@ ERRORS = {
     10003: (404, "Unknown Channel"),
     10008: (404, "Unknown Message"),
     50001: (403, "Missing Access"),
+    50005: (403, "Cannot edit a message authored by another user"),
     50006: (400, "Cannot send an empty message"),
     50007: (403, "Cannot send messages to this user"),
     50008: (400, "Cannot send messages in a non-text channel"),

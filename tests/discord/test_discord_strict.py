@@ -280,3 +280,17 @@ async def test_the_bot_asks_only_for_the_intents_it_uses(world: DiscordWorld) ->
     assert asked == discord.Intents(
         guilds=True, guild_messages=True, guild_reactions=True, message_content=True
     )
+
+
+async def test_a_dm_is_replaced_in_place_without_its_buttons(world: DiscordWorld) -> None:
+    from bot.core.replies import Button
+
+    chat = world.adapter.chat
+    card = Message("Q?", buttons=(Button("Show answer", "fu:show:1"),), kind="followup")
+    sent = await chat.send_dm("users", ALICE, card, key="followup:1")
+    await chat.edit_dm("users", ALICE, sent.message_ref, Message("Graded Good."))
+    dm = str(int(ALICE) + 1)
+    (stored,) = posts(world.fake, dm)
+    assert "Graded Good." in embed_text(stored)
+    assert not stored.get("components")
+    assert stored["edited_timestamp"] is not None

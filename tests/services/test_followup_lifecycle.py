@@ -132,6 +132,9 @@ async def test_an_expired_dm_still_grades_once(
         await study.button(world.alice, second.buttons[0].action.replace("show", "grade") + ":4")
     )
     assert is_error(await study.button(world.alice, button(shown, "Hard")))
+    ((user, ref, retired),) = chat.edits  # the re-send shows the result, buttons gone
+    assert user == "U1" and ref == next(r for _, m, r in chat.dms if m is second)
+    assert retired.buttons == () and "Graded Good" in retired.plain_text()
     with sync_tx(store) as tx:
         alice = tx.members.find("fake", "T1", "U1")
         assert alice is not None

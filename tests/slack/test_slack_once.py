@@ -115,3 +115,15 @@ def test_keys_are_found_only_in_our_metadata() -> None:
     assert carries(ours, "k")
     assert not carries(ours, "other")
     assert not carries({"metadata": {"event_type": "theirs", "event_payload": {"key": "k"}}}, "k")
+
+
+async def test_a_dm_is_replaced_in_place_without_its_buttons(direct: Direct) -> None:
+    from bot.core.replies import Button
+
+    card = Message("Q?", buttons=(Button("Show answer", "fu:show:1"),), kind="followup")
+    sent = await direct.chat.send_dm("T1", "U1", card, key="followup:1")
+    await direct.chat.edit_dm("T1", "U1", sent.message_ref, Message("Graded Good."))
+    (stored,) = direct.fake.messages["DU1"]
+    assert "Graded Good." in stored["text"]
+    assert not [b for b in stored["blocks"] if b["type"] == "actions"]
+    assert len(direct.fake.called("chat.postMessage")) == 1  # updated, not posted again

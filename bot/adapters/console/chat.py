@@ -77,5 +77,10 @@ class ConsoleChat:
     async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
         return self._by_key.get(key)
 
+    async def edit_dm(
+        self, workspace: str, user_ref: str, message_ref: str, message: Message
+    ) -> None:
+        return None  # the transcript is append-only; the new state shows when pressed
+
     async def check_post(self, target: Target) -> str | None:
         return None  # the console's one channel is always there

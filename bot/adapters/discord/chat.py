@@ -214,6 +214,19 @@ class DiscordChat:
         data = await self._send(await self._dm_channel(user_ref), message, key)
         return Posted(str(data["id"]), str(data["id"]))
 
+    async def edit_dm(
+        self, workspace: str, user_ref: str, message_ref: str, message: Message
+    ) -> None:
+        channel = await self._dm_channel(user_ref)
+        params = handle_message_parameters(
+            embed=render.embed(message),
+            view=view_for(message),  # None: the old buttons are removed
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        await self._call(
+            lambda: self.client.http.edit_message(int(channel), int(message_ref), params=params)
+        )
+
     async def check_post(self, target: Target) -> str | None:
         """A text channel the bot can see and post, thread and react in; else the reason."""
         try:

@@ -187,6 +187,18 @@ class SlackChat:
             self._dms.pop(user_ref, None)  # open it again next time
             raise
 
+    async def edit_dm(
+        self, workspace: str, user_ref: str, message_ref: str, message: Message
+    ) -> None:
+        channel = await self._dm_channel(user_ref)
+        await self.call(
+            "chat.update",
+            channel=channel,
+            ts=message_ref,
+            text=render.fallback(message),
+            blocks=render.blocks(message),
+        )
+
     async def check_post(self, target: Target) -> str | None:
         """Member of the channel, or joined now if it is public; else the reason."""
         try:

@@ -138,3 +138,21 @@ async def test_a_quiz_advances_in_place(slack: SlackWorld) -> None:
     assert shown[-1]["replace_original"] is True
     graded = await slack.press(button(shown, "Good"), "U1", "C1")
     assert graded[-1]["replace_original"] is True
+
+
+async def test_grade_buttons_on_the_reveal_grade_privately(slack: SlackWorld) -> None:
+    await daily_thread(slack)
+    await slack.command("reveal-now")
+    reveal = slack.fake.posts("C1")[-1]
+    labels = [
+        e["text"]["text"] for b in reveal["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert labels == ["Again", "Hard", "Good", "Easy"]
+    (reply,) = await slack.press(button([reveal], "Hard"), "U2", "C1")
+    assert reply["response_type"] == "ephemeral" and "Graded Hard" in reply["text"]
+    assert reply["replace_original"] is False  # the reveal stays for everyone else
+    with sync_tx(slack.app.store) as tx:
+        member = tx.members.find("slack", "T1", "U2")
+        assert member is not None
+        grade = tx.reviews.grade_of(1, member.id)
+        assert grade is not None and grade.grade.label == "Hard"

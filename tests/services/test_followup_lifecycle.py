@@ -45,6 +45,13 @@ async def forget_cards(study: StudyBot, who: Actor, world: World, count: int) ->
         reply = await study.button(who, button(shown, "Again"))
 
 
+async def due_on_tuesday(study: StudyBot, clock: FakeClock, world: World, count: int) -> None:
+    """Alice forgets ``count`` cards on Monday; the clock stands on Tuesday 10:00."""
+    clock.set(MONDAY)
+    await forget_cards(study, world.alice, world, count)
+    clock.set(MONDAY + timedelta(days=1))
+
+
 def dms_to(chat: FakeChat, user: str) -> list[Message]:
     return [m for u, m, _ in chat.dms if u == user]
 
@@ -65,9 +72,7 @@ async def test_an_ignored_followup_expires_and_comes_back_then_rests(
     store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
 ) -> None:
     study = make_study(store, chat, clock, library, policy(followup_resends=1))
-    clock.set(MONDAY)
-    await forget_cards(study, world.alice, world, 1)
-    clock.set(MONDAY + timedelta(days=1))
+    await due_on_tuesday(study, clock, world, 1)
     assert await study.followups.send_due() == 1
     clock.advance(hours=12)  # Tuesday evening: 12 waking hours are not 24
     assert await study.followups.send_due() == 0
@@ -93,9 +98,7 @@ async def test_a_followup_nobody_has_seen_is_not_sent_twice(
 ) -> None:
     """Away since the DM went out: it is still unread, so it waits for them, not a copy."""
     study = make_study(store, chat, clock, library, policy(followup_resends=2))
-    clock.set(MONDAY)
-    await forget_cards(study, world.alice, world, 1)
-    clock.set(MONDAY + timedelta(days=1))
+    await due_on_tuesday(study, clock, world, 1)
     assert await study.followups.send_due() == 1
     for day in (3, 4, 7):  # expired on Thursday; Alice does nothing until next Tuesday
         clock.set(MONDAY + timedelta(days=day))
@@ -115,9 +118,7 @@ async def test_an_expired_dm_still_grades_once(
     store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
 ) -> None:
     study = make_study(store, chat, clock, library, policy())
-    clock.set(MONDAY)
-    await forget_cards(study, world.alice, world, 1)
-    clock.set(MONDAY + timedelta(days=1))
+    await due_on_tuesday(study, clock, world, 1)
     await study.followups.send_due()
     clock.set(MONDAY + timedelta(days=2))
     await take_part(study, chat, world, world.alice)
@@ -147,9 +148,7 @@ async def test_grade_buttons_say_where_each_grade_leads(
     store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
 ) -> None:
     study = make_study(store, chat, clock, library, policy())
-    clock.set(MONDAY)
-    await forget_cards(study, world.alice, world, 1)
-    clock.set(MONDAY + timedelta(days=1))
+    await due_on_tuesday(study, clock, world, 1)
     await study.followups.send_due()
     (dm,) = dms_to(chat, "U1")
     shown = await study.button(world.alice, button(dm, "Show answer"))
@@ -234,9 +233,7 @@ async def test_a_crash_between_claim_and_send_is_reconciled_never_doubled(
     store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
 ) -> None:
     study = make_study(store, chat, clock, library, policy())
-    clock.set(MONDAY)
-    await forget_cards(study, world.alice, world, 2)
-    clock.set(MONDAY + timedelta(days=1))
+    await due_on_tuesday(study, clock, world, 2)
     chat.lose_record_of.add("followup:1")  # sent, but the answer never comes back
     assert await study.followups.send_due() == 1
     assert len(chat.dms) == 2
@@ -340,9 +337,7 @@ async def test_batches_are_spaced_and_follow_study_days(
     store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
 ) -> None:
     study = make_study(store, chat, clock, library, policy(followup_batch=2))
-    clock.set(MONDAY)
-    await forget_cards(study, world.alice, world, 6)
-    clock.set(MONDAY + timedelta(days=1))
+    await due_on_tuesday(study, clock, world, 6)
     assert await study.followups.send_due() == 2
     clock.advance(minutes=5)
     assert await study.followups.send_due() == 0  # the next batch waits two hours

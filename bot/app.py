@@ -128,7 +128,6 @@ async def build(
                 admins=frozenset(settings.admins),
                 metrics=metrics,
                 api_url=settings.discord_api_url,
-                gradable=study.threads.gradable,
             )
             adapters.append(discord_adapter)
             chats.add(discord_adapter.chat)

@@ -154,7 +154,6 @@ def point_at_fake(built: application.App, fake: FakeDiscord) -> DiscordAdapter:
         metrics=built.metrics,
         api_url=built.settings.discord_api_url,
         timeouts=FAST,
-        gradable=built.study.threads.gradable,
     )
     built.adapters[:] = [a for a in built.adapters if a.name != "discord"] + [adapter]
     built.study.deps.chats.add(adapter.chat)

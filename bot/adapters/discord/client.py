@@ -128,7 +128,7 @@ class DiscordAdapter(LogsInteractions):
         intents = needed_intents(message_content=message_content)
         self.client = self._client(intents)
         self.chat = DiscordChat(self.client, Gate(self.timeouts.login))
-        self.threads = ThreadKeeper(self.chat, gradable)
+        self.threads = ThreadKeeper(self.chat, gradable or study.threads.gradable)
         self._hinted: set[int] = set()
 
     def _client(self, intents: discord.Intents) -> StudyClient:

@@ -6,15 +6,13 @@ starts its threads with the longest duration (a week), and when Discord reports 
 its threads archived (THREAD_UPDATE), it unarchives it if the post is still gradable.
 Locked threads are left alone: a moderator closed them.
 
-Whether a post is gradable is the services' call (``Gradable``); until one is wired in,
-a thread counts as gradable for ``GRADABLE_FOR`` after it was started, measured on
-Discord's own timestamps (the thread's id and its ``archive_timestamp``).
+Whether a post is gradable is the services' call (``Gradable``: ``Threads.gradable``,
+which applies ``Policy.grade_window``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -27,27 +25,12 @@ from bot.core.models import Place
 log = structlog.get_logger("studybot.discord")
 Gradable = Callable[[Place], Awaitable[bool]]
 """Whether the daily post whose thread is at this place can still be graded."""
-GRADABLE_FOR = timedelta(days=14)
-
-
-def young(thread_id: int, data: dict[str, Any]) -> bool:
-    """Archived less than ``GRADABLE_FOR`` after it was started (Discord's clock)."""
-    stamp = (data.get("thread_metadata") or {}).get("archive_timestamp")
-    if not stamp:
-        return False
-    started = discord.utils.snowflake_time(thread_id)
-    return datetime.fromisoformat(stamp) - started < GRADABLE_FOR
 
 
 class ThreadKeeper:
-    def __init__(self, chat: DiscordChat, gradable: Gradable | None = None) -> None:
+    def __init__(self, chat: DiscordChat, gradable: Gradable) -> None:
         self.chat = chat
         self.gradable = gradable
-
-    async def _still_gradable(self, place: Place, data: dict[str, Any]) -> bool:
-        if self.gradable is None:
-            return young(int(place.thread or 0), data)
-        return await self.gradable(place)
 
     async def on_update(self, payload: discord.RawThreadUpdateEvent, me: int | None) -> bool:
         """Unarchive a thread of ours that Discord archived; True if it was."""
@@ -60,7 +43,7 @@ class ThreadKeeper:
         place = Place(
             "discord", str(payload.guild_id), str(payload.parent_id), str(payload.thread_id)
         )
-        if not await self._still_gradable(place, data):
+        if not await self.gradable(place):
             return False
         try:
             await self.chat.unarchive(str(payload.thread_id))

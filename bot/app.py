@@ -94,6 +94,7 @@ async def build(
             policy=settings.policy(),
             book=book,
             tune=TuneSettings(min_reviews=settings.tune_min_reviews),
+            item_errors=lambda job: metrics.job_item_errors.labels(job).inc(),
         )
         study = StudyBot(deps)
         await study.tuning.refresh()  # parameters adopted for workspaces and decks

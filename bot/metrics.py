@@ -49,6 +49,12 @@ class Metrics:
         self.followup_backlog = Gauge(
             "studybot_followups_due", "Cards due for a follow-up, not yet sent", registry=r
         )
+        self.job_item_errors = Counter(
+            "studybot_job_item_errors_total",
+            "Items of a periodic job (a member, a channel, a post) that failed on their own",
+            ["job"],
+            registry=r,
+        )
         self.store_write = Histogram(
             "studybot_store_write_seconds",
             "Write transaction latency",

@@ -10,6 +10,7 @@ suite in ``tests/store/test_contract.py`` runs against every backend.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -485,6 +486,10 @@ class Tx(Protocol):
 
     @property
     def inbox(self) -> InboxRepo: ...
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """A nested transaction: an error inside undoes only what it wrote, then raises."""
+        ...
 
 
 class Store(Protocol):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
+from typing import TypeVar
 
 import structlog
 
-from bot.core.errors import ChatError, NotAllowed
+from bot.core.errors import ChatError, InvalidInput, NotAllowed
 from bot.core.models import Actor, Place
 from bot.core.points import Kind, award
 from bot.core.schedule import local_date, zone
@@ -23,6 +26,7 @@ from bot.services import messages
 from bot.services.policy import Policy
 
 log = structlog.get_logger("studybot.services")
+R = TypeVar("R")
 
 # Study actions that keep a streak day (DESIGN.md); points-only rows do not.
 KEEPS_DAY = frozenset({"answer", "grade", "followup", "quiz_done"})
@@ -39,6 +43,8 @@ class Deps:
     book: SrsBook | None = None
     """Schedulers per (platform, workspace, deck); default: ``srs`` for every key."""
     tune: TuneSettings = field(default_factory=TuneSettings)
+    item_errors: Callable[[str], None] | None = None
+    """Called with the job's name when one item of a job fails (a metric, in the app)."""
     srs_book: SrsBook = field(init=False)
 
     def __post_init__(self) -> None:
@@ -56,11 +62,13 @@ class Service:
         return self.deps.clock.now()
 
     def member_tz(self, member: MemberRow, channel: ChannelRow | None = None) -> str:
-        if member.tz:
+        """The member's own timezone if this host can load it, else the channel's."""
+        if member.tz and known_tz(member.tz):
             return member.tz
-        if channel is not None:
-            return channel.settings.tz
-        return self.policy.defaults.tz
+        fallback = channel.settings.tz if channel is not None else self.policy.defaults.tz
+        if member.tz:
+            _report_unknown_tz(member.tz, fallback)
+        return fallback
 
     def member_today(
         self, member: MemberRow, now: datetime, channel: ChannelRow | None = None
@@ -89,9 +97,47 @@ class Service:
             log.warning("pause_report_failed", channel=channel.id, error=str(exc))
 
     def member(self, tx: Tx, actor: Actor, now: datetime) -> MemberRow:
-        return tx.members.ensure(
-            actor.platform, actor.workspace, actor.user, actor.name, actor.tz, now
-        )
+        tz = actor.tz
+        if tz is not None and not known_tz(tz):
+            _report_unknown_tz(tz, "the channel's")
+            tz = None  # a profile value this host cannot use is not stored
+        return tx.members.ensure(actor.platform, actor.workspace, actor.user, actor.name, tz, now)
+
+    # ---- one item's failure is not the job's ------------------------------------------------
+
+    def isolated(
+        self,
+        tx: Tx,
+        job: str,
+        item: object,
+        work: Callable[[], R],
+        *,
+        failed: Callable[[], object] | None = None,
+    ) -> R | None:
+        """Run one item of a job inside a savepoint: if it fails, only its own writes are
+        undone, the failure is logged and counted (then ``failed`` runs, in the outer
+        transaction), and the job goes on with the next item."""
+        try:
+            with tx.savepoint():
+                return work()
+        except Exception as exc:
+            self._item_failed(job, item, exc)
+            if failed is not None:
+                failed()
+            return None
+
+    async def isolated_async(self, job: str, item: object, work: Awaitable[R]) -> R | None:
+        """The same for a step that awaits (sends, its own transactions)."""
+        try:
+            return await work
+        except Exception as exc:
+            self._item_failed(job, item, exc)
+            return None
+
+    def _item_failed(self, job: str, item: object, exc: Exception) -> None:
+        log.error("job_item_failed", job=job, item=str(item), error=repr(exc)[:300])
+        if self.deps.item_errors is not None:
+            self.deps.item_errors(job)
 
     def is_admin(self, tx: Tx, actor: Actor, member: MemberRow) -> bool:
         if actor.is_admin or actor.user in self.policy.admins:
@@ -147,3 +193,24 @@ class Service:
         # The newest study action: a card resting after unanswered re-sends comes back.
         tx.members.set_member(member.id, last_active_at=now)
         return total
+
+
+@lru_cache(maxsize=1024)
+def known_tz(name: str) -> bool:
+    """Whether this host can load the IANA timezone ``name``."""
+    try:
+        zone(name)
+    except (InvalidInput, OSError, ValueError):
+        return False
+    return True
+
+
+_REPORTED: set[str] = set()
+
+
+def _report_unknown_tz(name: str, fallback: str) -> None:
+    """One log line per unknown timezone value (not one per member per job run)."""
+    if name in _REPORTED or len(_REPORTED) > 1000:
+        return
+    _REPORTED.add(name)
+    log.warning("member_timezone_unknown", timezone=name[:64], using=fallback)

@@ -113,29 +113,52 @@ class Dispatch(Service):
         for member_items in by_member.values():
             member = member_items[0].member
             channel = channels.get(member_items[0].origin_channel_id or 0)
-            tz = zone(self.member_tz(member, channel))
-            waking = self.waking(member, channel)
-            if not waking.is_open(now, tz):
-                tx.members.set_member(member.id, next_batch_at=waking.next_open(now, tz))
-                continue
-            cards = [(i, c) for i in member_items if (c := self.decks.card(i.card_key))]
-            claimed = self._claim(tx, member, cards, now, tz, waking)
-            if claimed:
-                expires = waking.add(now, self.policy.followup_expiry, tz)
-                batches.append(_Batch(member, claimed, expires))
+            work = functools.partial(self._batch, tx, member, channel, member_items, now)
+            # A member whose batch cannot be built waits a day, so the pages move on.
+            later = functools.partial(
+                tx.members.set_member, member.id, next_batch_at=now + timedelta(days=1)
+            )
+            batch = self.isolated(tx, "followups", member.id, work, failed=later)
+            if batch is not None:
+                batches.append(batch)
         return batches
+
+    def _batch(
+        self,
+        tx: Tx,
+        member: MemberRow,
+        channel: ChannelRow | None,
+        member_items: list[DueCard],
+        now: datetime,
+    ) -> _Batch | None:
+        tz = zone(self.member_tz(member, channel))
+        waking = self.waking(member, channel)
+        if not waking.is_open(now, tz):
+            tx.members.set_member(member.id, next_batch_at=waking.next_open(now, tz))
+            return None
+        cards = [(i, c) for i in member_items if (c := self.decks.card(i.card_key))]
+        claimed = self._claim(tx, member, cards, now, tz, waking)
+        if not claimed:
+            return None
+        return _Batch(member, claimed, waking.add(now, self.policy.followup_expiry, tz))
 
     async def _send_page(
         self, batches: list[_Batch], now: datetime, limit: asyncio.Semaphore
     ) -> int:
         """Send every claimed DM of a page (within the bound), then record them at once."""
         results = await asyncio.gather(
-            *(asyncio.gather(*(self._send(b.member, c, limit) for c in b.claimed)) for b in batches)
+            *(
+                asyncio.gather(*(self._send_isolated(b.member, c, limit) for c in b.claimed))
+                for b in batches
+            )
         )
 
         def record(tx: Tx) -> None:
             for batch, outcomes in zip(batches, results, strict=True):
-                self._record(tx, batch.member, list(outcomes), now, batch.expires)
+                work = functools.partial(
+                    self._record, tx, batch.member, list(outcomes), now, batch.expires
+                )
+                self.isolated(tx, "followups", batch.member.id, work)
 
         if batches:
             await self.store.write(record)
@@ -198,21 +221,27 @@ class Dispatch(Service):
 
         fixed = 0
         for row, member, channel in await self.store.read(stale):
-            chat = self.deps.chats.get(member.platform)
-            if chat is None:
-                continue  # that platform is not running: the claim waits for it
-            try:
-                posted = await chat.find_dm(member.workspace, member.user_ref, row.key)
-            except ChatError as exc:
-                log.warning("followup_lookup_failed", followup=row.id, error=str(exc))
-                continue
-            if posted is None:
-                await self.store.write(self._release(row.id))
-                log.info("followup_released", followup=row.id)
-            else:
-                await self._found(row, member, channel, posted.message_ref, now)
-            fixed += 1
+            work = self._reconcile_one(row, member, channel, now)
+            fixed += await self.isolated_async("followups", row.id, work) or 0
         return fixed
+
+    async def _reconcile_one(
+        self, row: FollowupRow, member: MemberRow, channel: ChannelRow | None, now: datetime
+    ) -> int:
+        chat = self.deps.chats.get(member.platform)
+        if chat is None:
+            return 0  # that platform is not running: the claim waits for it
+        try:
+            posted = await chat.find_dm(member.workspace, member.user_ref, row.key)
+        except ChatError as exc:
+            log.warning("followup_lookup_failed", followup=row.id, error=str(exc))
+            return 0
+        if posted is None:
+            await self.store.write(self._release(row.id))
+            log.info("followup_released", followup=row.id)
+        else:
+            await self._found(row, member, channel, posted.message_ref, now)
+        return 1
 
     async def _found(
         self,
@@ -269,6 +298,15 @@ class Dispatch(Service):
             after = waking.next_open(next_local_day(now, tz), tz)
         tx.members.set_member(member.id, next_batch_at=after)
         return claimed
+
+    async def _send_isolated(
+        self, member: MemberRow, claimed: _Claimed, limit: asyncio.Semaphore
+    ) -> _Outcome:
+        """A send that fails unexpectedly keeps its claim (reconcile looks it up later)."""
+        outcome = await self.isolated_async(
+            "followups", member.id, self._send(member, claimed, limit)
+        )
+        return outcome if outcome is not None else _Outcome(claimed, ref="")
 
     async def _send(
         self, member: MemberRow, claimed: _Claimed, limit: asyncio.Semaphore

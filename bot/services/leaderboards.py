@@ -35,7 +35,9 @@ class Leaderboards(Service):
         due = await self.store.read(lambda tx: tx.channels.due_leaderboards(now))
         sent = 0
         for channel in due:
-            sent += int(await self._post(channel, now))
+            sent += int(
+                await self.isolated_async("leaderboards", channel.id, self._post(channel, now)) or 0
+            )
         return sent
 
     async def _post(self, channel: ChannelRow, now: datetime) -> bool:
@@ -71,19 +73,26 @@ class Leaderboards(Service):
         stale = await self.store.read(lambda tx: tx.leaderboards.stale_intents(before))
         fixed = 0
         for channel_id, week in stale:
-
-            def take(tx: Tx, c: int = channel_id, w: date = week) -> ChannelRow | None:
-                return tx.channels.get(c) if tx.leaderboards.reclaim(c, w, now, before) else None
-
-            channel = await self.store.write(take)
-            if channel is None:
-                continue
-            current = week_start(local_date(now, zone(channel.settings.tz))) - timedelta(days=7)
-            if week != current:
-                await self.store.write(partial(_missed, channel_id=channel_id, week=week))
-                continue
-            fixed += int(await self._send(channel, week, now, look_first=True))
+            work = self._reconcile_one(channel_id, week, now, before)
+            fixed += int(await self.isolated_async("leaderboards", channel_id, work) or 0)
         return fixed
+
+    async def _reconcile_one(
+        self, channel_id: int, week: date, now: datetime, before: datetime
+    ) -> bool:
+        def take(tx: Tx) -> ChannelRow | None:
+            if tx.leaderboards.reclaim(channel_id, week, now, before):
+                return tx.channels.get(channel_id)
+            return None
+
+        channel = await self.store.write(take)
+        if channel is None:
+            return False
+        current = week_start(local_date(now, zone(channel.settings.tz))) - timedelta(days=7)
+        if week != current:
+            await self.store.write(partial(_missed, channel_id=channel_id, week=week))
+            return False
+        return await self._send(channel, week, now, look_first=True)
 
     async def _send(
         self, channel: ChannelRow, week: date, now: datetime, *, look_first: bool

@@ -67,16 +67,18 @@ class Posting(Service):
         counts = {"posted": 0, "missed": 0, "skipped": 0, "caught_up": 0, "failed": 0}
         claimed: list[tuple[ChannelRow, PostRow, Card]] = []
         for channel in due:
-            sends = await self.store.write(partial(self._advance, channel, now, counts))
+            advance = self.store.write(partial(self._advance, channel, now, counts))
+            sends = await self.isolated_async("dispatch", channel.id, advance) or []
             claimed += [(channel, post, card) for post, card in sends]
         limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
         async def send(channel: ChannelRow, post: PostRow, card: Card) -> None:
             late = now - (post.scheduled_for or now) > timedelta(minutes=2)
             async with limit:
-                sent = await self._send(channel, post, card, caught_up=late)
+                work = self._send(channel, post, card, caught_up=late)
+                sent = await self.isolated_async("dispatch", channel.id, work)
             counts["posted" if sent else "failed"] += 1
-            counts["caught_up"] += int(sent and late)
+            counts["caught_up"] += int(bool(sent) and late)
 
         await asyncio.gather(*(send(*item) for item in claimed))
         return TickReport(**counts)
@@ -116,42 +118,46 @@ class Posting(Service):
         )
         fixed = 0
         for post in stale_posts:
-            token = uuid.uuid4().hex
-
-            def take(tx: Tx, p: PostRow = post, t: str = token) -> ChannelRow | None:
-                return (
-                    tx.channels.get(p.channel_id)
-                    if tx.posts.reclaim(p.id, t, now, p.claim_token)
-                    else None
-                )
-
-            channel = await self.store.write(take)
-            card = self.decks.card(post.card_key or "")
-            chat = self.deps.chats.get(channel.platform) if channel else None
-            if channel is None or card is None or chat is None:
-                continue
-            try:
-                found = await chat.find_post(channel.target(), post_key(post))
-            except ChatError as exc:  # unknown is not "not there": wait for a lookup that answers
-                log.warning("post_lookup_failed", channel=channel.id, error=str(exc))
-                continue
-            if found is not None:
-                await self._record_post(channel, post, found, now, caught_up=True)
-                fixed += 1
-            elif post.scheduled_for is not None and now - post.scheduled_for > self.policy.grace:
-                await self.store.write(partial(_set_status, post.id, "missed"))
-            elif await self._send(channel, post, card, caught_up=True):
-                fixed += 1
+            work = self._reconcile_post(post, now)
+            fixed += int(await self.isolated_async("dispatch", post.id, work) or 0)
         for post in stale_reveals:
-            fixed += int(await self._reveal(post, reconcile=True))
+            work = self._reveal(post, reconcile=True)
+            fixed += int(await self.isolated_async("dispatch", post.id, work) or 0)
         return fixed
+
+    async def _reconcile_post(self, post: PostRow, now: datetime) -> bool:
+        """Take over one stale claim: record the post if it is there, else send or miss it."""
+        token = uuid.uuid4().hex
+
+        def take(tx: Tx) -> ChannelRow | None:
+            if tx.posts.reclaim(post.id, token, now, post.claim_token):
+                return tx.channels.get(post.channel_id)
+            return None
+
+        channel = await self.store.write(take)
+        card = self.decks.card(post.card_key or "")
+        chat = self.deps.chats.get(channel.platform) if channel else None
+        if channel is None or card is None or chat is None:
+            return False
+        try:
+            found = await chat.find_post(channel.target(), post_key(post))
+        except ChatError as exc:  # unknown is not "not there": wait for a lookup that answers
+            log.warning("post_lookup_failed", channel=channel.id, error=str(exc))
+            return False
+        if found is not None:
+            await self._record_post(channel, post, found, now, caught_up=True)
+            return True
+        if post.scheduled_for is not None and now - post.scheduled_for > self.policy.grace:
+            await self.store.write(partial(_set_status, post.id, "missed"))
+            return False
+        return await self._send(channel, post, card, caught_up=True)
 
     async def reveal_due(self) -> int:
         now = self.now()
         due = await self.store.read(lambda tx: tx.posts.due_reveals(now))
         done = 0
         for post in due:
-            done += int(await self._reveal(post))
+            done += int(await self.isolated_async("dispatch", post.id, self._reveal(post)) or 0)
         return done
 
     # ---- admin actions ----------------------------------------------------------------

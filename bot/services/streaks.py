@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 
 import structlog
 
@@ -57,19 +58,26 @@ class Streaks(Service):
         def unit(tx: Tx) -> int:
             moved = 0
             for membership in stale:
-                channel = tx.channels.get(membership.channel_id)
-                if channel is None:
-                    continue
-                state, _ = self.current(tx, channel, membership)
-                if state != membership.streak:
-                    tx.members.save_streak(channel.id, membership.member.id, state)
-                    moved += 1
+                item = f"{membership.channel_id}/{membership.member.id}"
+                moved += (
+                    self.isolated(tx, "streaks", item, partial(self._roll, tx, membership)) or 0
+                )
             return moved
 
         moved = await self.store.write(unit) if stale else 0
         if moved:
             log.info("streaks_rolled", moved=moved)
         return moved
+
+    def _roll(self, tx: Tx, membership: MembershipRow) -> int:
+        channel = tx.channels.get(membership.channel_id)
+        if channel is None:
+            return 0
+        state, _ = self.current(tx, channel, membership)
+        if state == membership.streak:
+            return 0
+        tx.members.save_streak(channel.id, membership.member.id, state)
+        return 1
 
     def repair(
         self, tx: Tx, channel: ChannelRow, actor: Actor, who: str, value_text: str, reason: str

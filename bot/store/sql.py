@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, NestedTransaction
 
 from bot.ports.store import Tx
 from bot.store.channels import Channels, Members
@@ -46,6 +46,9 @@ class SqlTx:
         self.events = Events(conn)
         self.tuning = Tuning(conn)
         self.inbox = Inbox(conn)
+
+    def savepoint(self) -> NestedTransaction:
+        return self.conn.begin_nested()
 
 
 class SqlStore:

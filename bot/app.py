@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 import aiohttp
@@ -23,6 +25,7 @@ from bot.adapters.base import Adapter
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.console.render import Printer
 from bot.config import Settings
+from bot.core.errors import ConfigError
 from bot.core.models import Place
 from bot.core.srsbook import SrsBook
 from bot.core.tuning import TuneSettings
@@ -38,6 +41,7 @@ from bot.services.study import StudyBot
 from bot.store import backup
 from bot.store.engine import check_sqlite_path, sqlite_path
 from bot.store.sql import SqlStore
+from bot.store.watch import DatabaseWatch
 
 log = structlog.get_logger("studybot.app")
 
@@ -55,6 +59,9 @@ class App:
     metrics: Metrics = field(default_factory=Metrics)
     runner: asyncio.Task[int] | None = None
     """The task of ``run(app)``, when someone keeps it (tests do)."""
+    watch: DatabaseWatch | None = None
+    exit_code: int = 0
+    """What ``run`` returns: non-zero when the bot stopped because it could not go on."""
 
 
 @contextlib.asynccontextmanager
@@ -74,9 +81,14 @@ async def build(
         database = sqlite_path(settings.db_url)
         if database is not None:
             check_sqlite_path(settings.db_url)
+            _warn_if_restorable(database, settings.backup_dir)
             stack.enter_context(backup.in_use(database))  # restore refuses while we run
-        store = await SqlStore.open(settings.db_url)
+        store = await _open_store(settings.db_url)
         stack.push_async_callback(store.close)
+        watch = None
+        if database is not None:
+            watch = store.watch = DatabaseWatch(database)
+            watch.arm()
         metrics = Metrics()
         store.on_write = metrics.store_write.observe
         # Auto retention simulates FSRS for a moment: do it before a scaled clock starts.
@@ -150,7 +162,8 @@ async def build(
         if settings.serve_http() or routes:
 
             async def ready() -> dict[str, bool]:
-                checks = {"database": await _pings(store)}
+                usable = watch is None or watch.check() is None
+                checks = {"database": usable and await _pings(store)}
                 checks.update({a.name: a.connected() for a in adapters})
                 return checks
 
@@ -163,7 +176,58 @@ async def build(
                 ready=ready,
                 metrics=metrics,
             )
-        yield App(settings, store, study, scheduler, clock, adapters, http, metrics=metrics)
+        yield App(
+            settings, store, study, scheduler, clock, adapters, http, metrics=metrics, watch=watch
+        )
+
+
+async def _open_store(url: str) -> SqlStore:
+    """The store, or one line saying why the database cannot be used."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return await SqlStore.open(url)
+    except (sqlite3.DatabaseError, DBAPIError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise ConfigError(f"cannot open the database {_safe_url(url)}: {reason}") from None
+
+
+def _warn_if_restorable(database: Path, backups: Path | None) -> None:
+    """A new, empty database where backups exist is worth one line: a lost file?"""
+    if database.exists() or backups is None or not backups.is_dir():
+        return
+    latest = backup.newest(backups)
+    if latest is not None:
+        log.warning(
+            "database_missing_backups_exist",
+            database=str(database),
+            newest_backup=str(latest),
+            hint=f"starting empty; to restore: studybot restore {latest}",
+        )
+
+
+WATCH_SECONDS = 2.0
+"""How often the database file is checked (deleted, replaced, unwritable, disk full)."""
+
+
+async def _watch_database(app: App) -> None:
+    """Stop the bot, non-zero, once the database file cannot be trusted."""
+    watch = app.watch
+    while watch is not None and not app.stop.is_set():
+        problem = await asyncio.to_thread(watch.check)
+        if problem is not None:
+            log.error("database_unusable", problem=problem, action="stopping, to be restarted")
+            app.exit_code = EXIT_DATABASE
+            app.stop.set()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(app.stop.wait(), WATCH_SECONDS)
+
+
+EXIT_DATABASE = 75
+"""EX_TEMPFAIL: the supervisor restarts the bot (systemd ``Restart=on-failure``)."""
 
 
 def _secret(value: object) -> str | None:
@@ -205,12 +269,19 @@ async def run(app: App) -> int:
     log.info("starting", adapters=[a.name for a in app.adapters], db=_safe_url(app.settings.db_url))
     app.scheduler.start()
     if app.http is not None:
-        await app.http.start()  # healthy from the first request on
+        try:
+            await app.http.start()  # healthy from the first request on
+        except OSError as exc:
+            await app.scheduler.stop(0)
+            where = f"{app.settings.http_host}:{app.settings.http_port}"
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise ConfigError(f"cannot listen on {where}: {reason} (STUDYBOT_HTTP_PORT)") from None
     try:
         async with asyncio.TaskGroup() as group:
             for adapter in app.adapters:
                 group.create_task(_serve(adapter, stop))
             group.create_task(_catch_up(app))
+            group.create_task(_watch_database(app))
             group.create_task(stop.wait())
     finally:
         grace = app.settings.shutdown_grace_seconds
@@ -222,8 +293,8 @@ async def run(app: App) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-    log.info("stopped")
-    return 0
+    log.info("stopped", exit_code=app.exit_code)
+    return app.exit_code
 
 
 CONNECT_WAIT = 30.0
@@ -246,9 +317,31 @@ async def _catch_up(app: App) -> None:
         await app.scheduler.run_all_now()
 
 
+RETRY_FIRST, RETRY_MAX = 1.0, 60.0
+"""Back-off, in seconds, between attempts to run a platform that failed."""
+
+
 async def _serve(adapter: Adapter, stop: asyncio.Event) -> None:
+    """Run one adapter; a platform that fails (unreachable, DNS, an SDK error) is run
+    again with back-off, and never takes the other platforms or the console down."""
+    delay = RETRY_FIRST
     try:
-        await adapter.run(stop)
+        while not stop.is_set():
+            try:
+                await adapter.run(stop)
+                return
+            except Exception as exc:
+                if adapter.name == "console":
+                    raise
+                log.error(
+                    "platform_failed",
+                    platform=adapter.name,
+                    error=f"{type(exc).__name__}: {exc}"[:300],
+                    retry_in_s=delay,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, RETRY_MAX)
     finally:
         if adapter.name == "console":
             stop.set()  # end of input ends the console session

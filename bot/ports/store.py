@@ -77,6 +77,10 @@ class ChannelsRepo(Protocol):
 
 
 class MembersRepo(Protocol):
+    def folded_since(self, day: date) -> list[MembershipRow]:
+        """Memberships whose streak was folded through ``day`` or later."""
+        ...
+
     def top_streaks(self, channel_id: int, places: int) -> list[tuple[str, int]]:
         """(name, streak) of the channel's top ``places`` stored streaks, ties kept."""
         ...
@@ -119,6 +123,11 @@ class MembersRepo(Protocol):
 
 
 class PostsRepo(Protocol):
+    def unmark_ahead(self, now: datetime) -> dict[int, datetime]:
+        """Delete days marked missed or skipped by a clock that was ahead (marked after
+        ``now``); returns each channel's earliest such scheduled time."""
+        ...
+
     def in_thread(
         self, platform: str, workspace: str, channel_ref: str, thread_ref: str
     ) -> tuple[ChannelRow, PostRow] | None:
@@ -203,6 +212,11 @@ class PostsRepo(Protocol):
 
 
 class LeaderboardsRepo(Protocol):
+    def unmark_ahead(self, now: datetime) -> list[int]:
+        """Delete weeks marked missed or skipped by a clock that was ahead (marked after
+        ``now``); returns their channels."""
+        ...
+
     def claim(self, channel_id: int, week_start: date, now: datetime, status: str) -> bool: ...
 
     def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> None: ...

@@ -16,6 +16,7 @@ from pathlib import Path
 import structlog
 
 from bot.metrics import Metrics
+from bot.services.clockwatch import ClockWatch
 from bot.services.study import StudyBot
 from bot.store import backup
 
@@ -31,7 +32,10 @@ class Job:
 
 
 def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[Job]:
+    clock = ClockWatch(study.deps, streaks=study.streaks)
+
     async def dispatch() -> object:
+        await clock.check()  # first, undo what a clock that ran ahead marked missed
         fixed = await study.posting.reconcile() + await study.leaderboards.reconcile()
         report = await study.posting.post_due()
         revealed = await study.posting.reveal_due()

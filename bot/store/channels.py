@@ -261,6 +261,14 @@ class Members:
         query = base.where(current >= func.coalesce(nth, 0)).order_by(current.desc())
         return [(name, int(value)) for name, value in self._conn.execute(query)]
 
+    def folded_since(self, day: date) -> list[MembershipRow]:
+        query = (
+            select(channel_members, members)
+            .join(members, members.c.id == channel_members.c.member_id)
+            .where(channel_members.c.streak_through >= day)
+        )
+        return [_membership(r) for r in self._conn.execute(query)]
+
     def stale_streaks(self, before: date, limit: int = 5000) -> list[MembershipRow]:
         """Memberships whose streak was last folded before ``before`` (or never)."""
         query = (

@@ -60,17 +60,24 @@ def check_sqlite_path(url: str) -> None:
     if path.exists():
         if path.is_dir():
             raise ConfigError(f"database path is a folder, not a file: {path}")
-        with path.open("rb") as handle:
-            header = handle.read(16)
+        try:
+            with path.open("r+b") as handle:  # the bot reads and writes it
+                header = handle.read(16)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read and write the database {path}: {exc.strerror}"
+            ) from None
         if header and header != b"SQLite format 3\x00":
             raise ConfigError(f"not an SQLite database: {path}")
-        return
+    # WAL mode keeps two files next to the database: the folder must take new files.
     probe = folder / f".{path.name}.probe"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise ConfigError(f"cannot create the database in {folder}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot write files in the database folder {folder}: {exc.strerror}"
+        ) from None
 
 
 def _transactional(engine: Engine, fn: Callable[[Connection], T], write: bool) -> T:

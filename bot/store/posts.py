@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from bot.ports.records import ChannelRow, PostRow
@@ -182,6 +191,21 @@ class Posts:
             update(daily_posts).where(daily_posts.c.id == post_id).values(status=status)
         )
 
+    def unmark_ahead(self, now: datetime) -> dict[int, datetime]:
+        ahead = (
+            daily_posts.c.status.in_(("missed", "skipped")),
+            daily_posts.c.claimed_at > now,
+        )
+        query = (
+            select(daily_posts.c.channel_id, func.min(daily_posts.c.scheduled_for))
+            .where(*ahead)
+            .group_by(daily_posts.c.channel_id)
+        )
+        earliest = {int(c): when for c, when in self._conn.execute(query) if when is not None}
+        if earliest:
+            self._conn.execute(delete(daily_posts).where(*ahead))
+        return earliest
+
     def stale_intents(self, claimed_before: datetime) -> list[PostRow]:
         query = select(daily_posts).where(
             daily_posts.c.status == INTENT, daily_posts.c.claimed_at < claimed_before
@@ -309,6 +333,18 @@ class Leaderboards:
             .values(claimed_at=now)
         )
         return result.rowcount == 1
+
+    def unmark_ahead(self, now: datetime) -> list[int]:
+        ahead = (leaderboards.c.status.in_(("missed", "skipped")), leaderboards.c.claimed_at > now)
+        found = [
+            int(c)
+            for (c,) in self._conn.execute(
+                select(leaderboards.c.channel_id).where(*ahead).distinct()
+            )
+        ]
+        if found:
+            self._conn.execute(delete(leaderboards).where(*ahead))
+        return found
 
     def set_status(self, channel_id: int, week_start: date, status: str) -> None:
         self._conn.execute(

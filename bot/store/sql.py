@@ -24,6 +24,7 @@ from bot.store.learning import Answers, Quizzes, Reviews
 from bot.store.posts import Leaderboards, Posts
 from bot.store.progress import Activity, Events, StreakAudit
 from bot.store.tuning import Tuning
+from bot.store.watch import DatabaseUnusable, DatabaseWatch
 
 T = TypeVar("T")
 
@@ -58,6 +59,8 @@ class SqlStore:
         self.url = url
         self.on_write: Callable[[float], None] | None = None
         """Called with each write transaction's duration in seconds (metrics)."""
+        self.watch: DatabaseWatch | None = None
+        """Once it has seen a problem with the database file, writes are refused."""
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> SqlStore:
@@ -74,9 +77,15 @@ class SqlStore:
     async def write(self, fn: Callable[[Tx], T]) -> T:
         # One writer connection: its queue serialises write transactions in-process,
         # and BEGIN IMMEDIATE serialises them across processes.
+        if self.watch is not None and self.watch.problem is not None:
+            raise DatabaseUnusable(self.watch.problem)
         started = time.perf_counter()
         try:
             return await self._writer.run(lambda conn: fn(SqlTx(conn)), write=True)
+        except Exception as exc:
+            if self.watch is not None:
+                self.watch.write_failed(exc)
+            raise
         finally:
             if self.on_write is not None:
                 self.on_write(time.perf_counter() - started)

@@ -158,7 +158,7 @@ class FakeDiscord:
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()  # 0: any free port
         self.port = int(self._runner.addresses[0][1])
         self.gateway.url = self.gateway_url
 

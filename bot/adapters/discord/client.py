@@ -138,6 +138,11 @@ class DiscordAdapter(LogsInteractions):
         return self.ready.is_set() and not self.client.is_closed()
 
     async def run(self, stop: asyncio.Event) -> None:
+        if self.client.is_closed():  # run again after a failure: discord.py can reopen
+            self.client.clear()
+            http = self.client.http
+            if getattr(http.connector, "closed", False):  # closed with the old session
+                http.connector = discord.utils.MISSING
         self.chat.gate.started = True
         try:
             with endpoints.rest_base(self.api_url):

@@ -55,6 +55,9 @@ class Metrics:
             ["job"],
             registry=r,
         )
+        self.table_rows = Gauge(
+            "studybot_table_rows", "Rows per database table", ["table"], registry=r
+        )
         self.store_write = Histogram(
             "studybot_store_write_seconds",
             "Write transaction latency",

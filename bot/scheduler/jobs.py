@@ -58,11 +58,20 @@ def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[J
             metrics.followup_backlog.set(await study.followups.backlog())
         return sent
 
+    async def housekeeping() -> object:
+        """Old inbox rows and event ids go; table sizes become a metric."""
+        pruned = await study.inbox.prune()
+        sizes = await study.deps.store.table_sizes()
+        if metrics is not None:
+            for table, rows in sizes.items():
+                metrics.table_rows.labels(table).set(rows)
+        return {"pruned": pruned, "rows": sum(sizes.values())}
+
     return [
         Job("dispatch", tick, dispatch),
         Job("followups", max(tick, 60.0) * 5, followups),
         Job("streaks", 3600.0, study.streaks.roll_over),
-        Job("inbox", 3600.0, study.inbox.prune),
+        Job("housekeeping", 3600.0, housekeeping),
         Job("tune", 7 * 24 * 3600.0, study.tuning.weekly),
     ]
 

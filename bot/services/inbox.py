@@ -31,6 +31,9 @@ LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 """A row that failed this often is closed with its error (it would fail forever)."""
 KEEP = timedelta(days=2)
+EVENT_IDS_KEEP = timedelta(days=7)
+"""Event ids kept against redelivery: Slack retries within about an hour, a Discord
+gateway replays within a session; a week is far beyond both."""
 """Handled rows are kept this long (Slack redelivers for about an hour)."""
 
 
@@ -100,8 +103,13 @@ class Inbox(Service):
         return await self.store.read(lambda tx: tx.inbox.backlog(platform))
 
     async def prune(self) -> int:
-        before = self.now() - KEEP
-        return await self.store.write(lambda tx: tx.inbox.prune(before))
+        """Old handled inbox rows, and redelivery ids older than any platform redelivers."""
+        now = self.now()
+
+        def unit(tx: Tx) -> int:
+            return tx.inbox.prune(now - KEEP) + tx.events.prune(now - EVENT_IDS_KEEP)
+
+        return await self.store.write(unit)
 
     async def _close(self, row: InboxRow, error: str | None) -> None:
         now = self.now()

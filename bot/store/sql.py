@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, NestedTransaction
 
 from bot.ports.store import Tx
@@ -23,6 +23,7 @@ from bot.store.inbox import Inbox
 from bot.store.learning import Answers, Quizzes, Reviews
 from bot.store.posts import Leaderboards, Posts
 from bot.store.progress import Activity, Events, StreakAudit
+from bot.store.tables import metadata
 from bot.store.tuning import Tuning
 from bot.store.watch import DatabaseUnusable, DatabaseWatch
 
@@ -98,6 +99,10 @@ class SqlStore:
         runner = self._writer if write else self._reader
         return await runner.run(fn, write=write)
 
+    async def table_sizes(self) -> dict[str, int]:
+        """Rows per table (a metric: what grows, and whether pruning keeps up)."""
+        return await self.run_sync(_table_sizes, write=False)
+
     async def ping(self) -> bool:
         return bool(
             await self.run_sync(
@@ -109,3 +114,10 @@ class SqlStore:
         await self._writer.close()
         if self._reader is not self._writer:
             await self._reader.close()
+
+
+def _table_sizes(conn: Connection) -> dict[str, int]:
+    return {
+        table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        for table in metadata.sorted_tables
+    }

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from bot.config import ENV_PREFIX, Settings, load_settings
+from bot.http import MAX_CONNECTIONS
 from tests.conftest import TEST_CONTENT
 
 ROOT = Path(__file__).parent.parent.parent
@@ -66,6 +67,15 @@ def test_systemd_unit_is_hardened() -> None:
         "Restart=on-failure",
     ):
         assert directive in unit
+
+
+def test_systemd_unit_leaves_descriptors_for_every_admitted_connection() -> None:
+    unit = (ROOT / "deploy" / "studybot.service").read_text()
+    limits = re.findall(r"^LimitNOFILE=(\d+)$", unit, re.M)
+    assert limits == ["65536"]
+    # Each admitted connection holds one descriptor; the rest is headroom for the
+    # database, backups, outbound sessions and connections being refused.
+    assert int(limits[0]) >= MAX_CONNECTIONS * 8
 
 
 def test_compose_runs_the_image_with_a_volume_and_health_check() -> None:

@@ -147,7 +147,11 @@ async def build(
         wanted = console if console is not None else settings.console
         if wanted if wanted is not None else not settings.platforms:
             adapter = ConsoleAdapter(
-                study, stdin=stdin, printer=Printer(stdout) if stdout else None
+                study,
+                stdin=stdin,
+                printer=Printer(stdout) if stdout else None,
+                # Exports stay with the data: beside the database (else a private temp folder).
+                export_dir=database.parent / "exports" if database is not None else None,
             )
             adapters.append(adapter)
             chats.add(adapter.chat)

@@ -205,11 +205,13 @@ async def _tune(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bot import app, log
+    from bot.store.engine import sqlite_path
 
     settings = _settings(args)
     if args.clock_speed <= 0:
         raise ConfigError("--clock-speed must be a positive number")
-    log.configure(settings.log_level, settings.log_format, stream=sys.stderr)
+    key = log.install_key(log.key_path(sqlite_path(settings.db_url)))
+    log.configure(settings.log_level, settings.log_format, stream=sys.stderr, pseudonym_key=key)
 
     epoch = None
     if args.clock_epoch:

@@ -6,6 +6,7 @@ under the platforms' limits (Discord ``custom_id``: 100 characters) and names no
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,7 +21,7 @@ ActionKind = Literal[
 class Action:
     kind: ActionKind
     ids: tuple[int, ...] = ()
-    """The follow-up id, or the quiz id and card position."""
+    """The follow-up id, the quiz id and card position, or the forget-me token."""
     grade: Grade | None = None
 
 
@@ -47,6 +48,14 @@ def reveal_grades(post_id: int) -> str:
 
 
 FORGET_CONFIRM = "forget:confirm"
+"""The confirm button's prefix; alone (an older button's id) it deletes nothing."""
+
+
+def forget_confirm(token: str) -> str:
+    """The forget-me button of the member ``token`` names (``PersonalDataRepo.token``)."""
+    return f"{FORGET_CONFIRM}:{token}"
+
+
 PREFIXES = ("fu", "qz", "rv", "forget")
 PATTERN = rf"^({'|'.join(PREFIXES)}):"
 """A regular expression every action id of ours matches (platform listeners filter by it)."""
@@ -57,11 +66,19 @@ _SHAPES: dict[tuple[str, str], tuple[ActionKind, int, bool]] = {
     ("qz", "show"): ("quiz_show", 2, False),
     ("qz", "grade"): ("quiz_grade", 2, True),
     ("rv", "grade"): ("reveal_grade", 1, True),
+    ("forget", "confirm"): ("forget", 1, False),
 }
 
 
+ID_MAX = 2**63 - 1
+"""The largest id the store can hold (64-bit signed integers); a bigger one names nothing."""
+_ID = re.compile(r"[0-9]{1,19}")
+"""An id or position as our builders write it: ASCII digits, few enough for ``ID_MAX``."""
+
+
 def parse_action(action: str) -> Action | None:
-    """The action a button id stands for; ``None`` for anything that is not one of ours."""
+    """The action a button id stands for; ``None`` for anything that is not one of ours
+    (a stale button of an older version, a garbled or forged id)."""
     if action == FORGET_CONFIRM:
         return Action("forget")
     parts = action.split(":")
@@ -70,9 +87,11 @@ def parse_action(action: str) -> Action | None:
         return None
     kind, count, graded = shape
     rest = parts[2:]
-    if len(rest) != count + int(graded) or not all(p.isascii() and p.isdigit() for p in rest):
+    if len(rest) != count + int(graded) or not all(_ID.fullmatch(p) for p in rest):
         return None
     numbers = tuple(int(p) for p in rest)
+    if any(n > ID_MAX for n in numbers):
+        return None  # no row has such an id: a forged or garbled button
     if not graded:
         return Action(kind, numbers)
     try:

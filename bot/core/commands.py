@@ -7,12 +7,13 @@ of subcommands: help text, platform registration and the parity test all read it
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import SHOWN_MAX, InvalidInput, shown
 
 QUIZ_MIN, QUIZ_MAX, QUIZ_DEFAULT = 1, 20, 5  # QUIZ's count option says the same
 MAX_ANSWER_CHARS = 4000
@@ -66,6 +67,12 @@ class Subcommand:
     """Its outcome is shown to the channel when it succeeds; refusals stay private."""
     member_forms: bool = False
     """An admin subcommand that members use too, for their own things (pause followups)."""
+    in_channel: bool = False
+    """It acts on a study channel, so a DM gets a pointer there (its member forms work
+    anywhere)."""
+
+    def option(self, name: str) -> Option:
+        return next(o for o in self.options if o.name == name)
 
     @property
     def admin_only(self) -> bool:
@@ -89,20 +96,22 @@ STUDY: tuple[Subcommand, ...] = (
         "streak",
         "/study streak [MEMBER N [reason]]",
         "your streak; admins can repair one",
+        in_channel=True,
         options=(
             Option("member", "member", "Repair this member's streak (admin)", form="value"),
             Option("days", "int", "The streak to set", form="value", low=0, high=10_000),
             Option("reason", "text", "Why (kept in the audit log)", form="value", high=TEXT_MAX),
         ),
     ),
-    Subcommand("leaderboard", "/study leaderboard", "this week's points so far"),
+    Subcommand("leaderboard", "/study leaderboard", "this week's points so far", in_channel=True),
     Subcommand("stats", "/study stats", "your streak, points, cards learned, retention, due"),
     Subcommand("topics", "/study topics", "the topics you can study, with card counts"),
-    Subcommand("status", "/study status", "this channel's schedule and state"),
+    Subcommand("status", "/study status", "this channel's schedule and state", in_channel=True),
     Subcommand(
         "answer",
         "/study answer TEXT",
         "answer today's question without the thread",
+        in_channel=True,
         options=(Option("text", "text", "Your answer", form="rest", required=True, high=2000),),
     ),
     Subcommand("export", "/study export", "all your data as JSON"),
@@ -117,6 +126,7 @@ STUDY: tuple[Subcommand, ...] = (
         "/study setup [key=value ...]",
         "enable and configure",
         admin=True,
+        in_channel=True,
         public=True,
         options=(
             _key("time", "Post time, HH:MM"),
@@ -129,9 +139,19 @@ STUDY: tuple[Subcommand, ...] = (
             _key("catchups", "on or off: DMs of missed questions for this channel"),
         ),
     ),
-    Subcommand("post-now", "/study post-now", "post today's question now", admin=True),
-    Subcommand("reveal-now", "/study reveal-now", "reveal the open question now", admin=True),
-    Subcommand("skip", "/study skip", "skip today's question", admin=True, public=True),
+    Subcommand(
+        "post-now", "/study post-now", "post today's question now", admin=True, in_channel=True
+    ),
+    Subcommand(
+        "reveal-now",
+        "/study reveal-now",
+        "reveal the open question now",
+        admin=True,
+        in_channel=True,
+    ),
+    Subcommand(
+        "skip", "/study skip", "skip today's question", admin=True, public=True, in_channel=True
+    ),
     Subcommand(
         "pause",
         "/study pause [followups|catchups]",
@@ -139,6 +159,7 @@ STUDY: tuple[Subcommand, ...] = (
         admin=True,
         public=True,
         member_forms=True,
+        in_channel=True,
         options=_TOGGLE[:2],
     ),
     Subcommand(
@@ -148,6 +169,7 @@ STUDY: tuple[Subcommand, ...] = (
         admin=True,
         public=True,
         member_forms=True,
+        in_channel=True,
         options=_TOGGLE,
     ),
 )
@@ -172,6 +194,7 @@ QUIZ = Subcommand(
     ),
 )
 QUIZ_USAGE = QUIZ.usage
+_QUIZ_COUNT = QUIZ.option("count")
 SETUP_KEYS = tuple(o.name for o in STUDY[STUDY_NAMES.index("setup")].options)
 
 
@@ -215,33 +238,82 @@ class Command:
     """The text after the subcommand, verbatim (``/study answer`` keeps its spacing)."""
 
     @property
+    def member_form(self) -> bool:
+        """A member's own form of an admin subcommand (``/study pause followups``)."""
+        return self.sub in ("pause", "resume") and self.args[:1] in (
+            ("followups",),
+            ("catchups",),
+        )
+
+    @property
     def needs_admin(self) -> bool:
-        if self.name != "study" or self.sub is None:
-            return False
-        if self.sub in ("pause", "resume") and self.args[:1] in (("followups",), ("catchups",)):
+        if self.name != "study" or self.sub is None or self.member_form:
             return False
         if self.sub == "streak":
             return bool(self.args)
         return any(s.admin for s in STUDY if s.name == self.sub)
+
+    @property
+    def needs_channel(self) -> bool:
+        """It acts on a study channel, so it means nothing in a DM."""
+        if self.name != "study" or self.sub is None or self.member_form:
+            return False
+        return any(s.in_channel for s in STUDY if s.name == self.sub)
 
 
 def parse(name: str, text: str) -> Command:
     """Parse the text after ``/study`` or ``/quiz``."""
     name = name.lstrip("/").lower()
     if name not in ("study", "quiz"):
-        raise InvalidInput(f"Unknown command /{name}. Try /study help.")
+        raise InvalidInput(f"Unknown command {shown('/' + name)}. Try /study help.")
     text = text.strip()
     if name == "quiz":
         return Command("quiz", None, _split(text), text)
     if not text:
         return Command("study", "help")
-    head, _, rest = text.partition(" ")
+    head, *more = text.split(maxsplit=1)
     sub = head.lower()
     if sub not in STUDY_NAMES:
-        raise InvalidInput(f"Unknown subcommand {head!r}. Try /study help.")
-    rest = rest.strip()
+        raise InvalidInput(f"Unknown subcommand {shown(head)}. Try /study help.")
+    rest = more[0].strip() if more else ""
     args = () if sub == "answer" else _split(rest)
     return Command("study", sub, args, rest)
+
+
+_INT = re.compile(r"[+-]?[0-9]+")
+"""A whole number as members type it: ASCII digits (``str.isdigit`` also accepts '²',
+which ``int`` refuses), at most one sign."""
+_INT_DIGITS_MAX = 18
+"""Beyond this many digits a number is out of every range we have (and ``int`` of more
+than 4,300 digits raises)."""
+
+
+def looks_like_number(text: str) -> bool:
+    """The member meant a number here (signs and digits of any script), valid or not."""
+    body = text.lstrip("+-")
+    return bool(body) and body.isdigit()
+
+
+def read_int(text: str, *, what: str, low: int, high: int, usage: str = "") -> int:
+    """``text`` as a whole number from ``low`` to ``high``, or ``InvalidInput`` naming it."""
+    hint = f" Usage: {usage}" if usage else ""
+    if not _INT.fullmatch(text):
+        raise InvalidInput(
+            f"{what} must be a whole number from {low} to {high} (digits 0-9),"
+            f" not {shown(text)}.{hint}"
+        )
+    if len(text.lstrip("+-").lstrip("0")) > _INT_DIGITS_MAX or not low <= int(text) <= high:
+        number = text if len(text) <= SHOWN_MAX else shown(text)  # digits: safe to repeat
+        raise InvalidInput(f"{what} must be from {low} to {high}, not {number}.{hint}")
+    return int(text)
+
+
+def int_option(spec: Subcommand, option: Option, text: str) -> int:
+    """The value of an ``int`` option typed as ``text``, within the option's bounds."""
+    low, high = option.low, option.high
+    if option.kind != "int" or low is None or high is None:
+        raise TypeError(f"{spec.name} {option.name} is no bounded int option")
+    return read_int(text, what=option.name.capitalize(), low=low, high=high, usage=spec.usage)
 
 
 def parse_line(line: str) -> Command | None:
@@ -249,7 +321,7 @@ def parse_line(line: str) -> Command | None:
     stripped = line.strip()
     for name in ("study", "quiz"):
         prefix = f"/{name}"
-        if stripped == prefix or stripped.startswith(prefix + " "):
+        if stripped == prefix or (stripped.startswith(prefix) and stripped[len(prefix)].isspace()):
             return parse(name, stripped[len(prefix) :])
     return None
 
@@ -268,20 +340,20 @@ class QuizRequest:
 
 
 def parse_quiz(args: tuple[str, ...]) -> QuizRequest:
-    """``[topic] [count]`` in either order; count 1-20, default 5."""
+    """``[topic] [count]`` in either order; count 1-20, default 5.
+
+    Anything that looks like a number is the count (and must be a valid one); anything
+    else is the topic.
+    """
     topic: str | None = None
     count: int | None = None
     for arg in args:
-        if arg.lstrip("+-").isdigit():
+        if looks_like_number(arg):
             if count is not None:
                 raise InvalidInput(f"Give one count, not two. Usage: {QUIZ_USAGE}")
-            count = int(arg)
+            count = int_option(QUIZ, _QUIZ_COUNT, arg)
         elif topic is None:
             topic = arg.lower()
         else:
             raise InvalidInput(f"Give one topic, not two. Usage: {QUIZ_USAGE}")
-    if count is None:
-        count = QUIZ_DEFAULT
-    if not QUIZ_MIN <= count <= QUIZ_MAX:
-        raise InvalidInput(f"Count must be from {QUIZ_MIN} to {QUIZ_MAX}, not {count}.")
-    return QuizRequest(topic, count)
+    return QuizRequest(topic, QUIZ_DEFAULT if count is None else count)

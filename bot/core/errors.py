@@ -68,3 +68,15 @@ class TargetUnavailable(ChatError):
 
 class PlatformAuthError(ChatError):
     """The platform rejected our credentials (permanent for this workspace)."""
+
+
+SHOWN_MAX = 40
+"""How much of a value a member typed an error message repeats back."""
+
+
+def shown(value: str, limit: int = SHOWN_MAX) -> str:
+    """``value`` quoted for an error message: control characters escaped (``repr``) and
+    cut to ``limit`` characters, so a 5,000-character word cannot flood the reply."""
+    if len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value):,} characters)"
+    return repr(value)

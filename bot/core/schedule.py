@@ -13,7 +13,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, shown
 from bot.core.models import WEEKDAYS, ChannelSettings, RevealRule
 
 DEFAULT_REVEAL_DELAY = timedelta(hours=6)
@@ -21,15 +21,26 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _DELAY = re.compile(r"^\+(?:(\d{1,2})h)?(?:(\d{1,3})m)?$")
 
 
+ZONE_NAME_MAX = 64
+"""Longer than any IANA name (the longest has about 30 characters)."""
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
+"""What IANA names are made of: ASCII words joined by ``/`` (no dots, so no ``..``)."""
+
+
 def zone(name: str) -> ZoneInfo:
-    """The ``ZoneInfo`` for an IANA name, or ``InvalidInput`` naming it."""
+    """The ``ZoneInfo`` for an IANA name, or ``InvalidInput`` naming it.
+
+    Only names shaped like IANA names reach ``ZoneInfo``, which reads files: a path
+    (``../x``, ``/etc/x``), a NUL byte or an overlong name never does. A name that is a
+    folder of the database (``Europe``) or a file that is not a zone is refused too.
+    """
     try:
-        if not name or name != name.strip() or ".." in name:
+        if len(name) > ZONE_NAME_MAX or not _ZONE_NAME.fullmatch(name):
             raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise InvalidInput(
-            f"Unknown timezone {name!r}: use an IANA name such as Europe/Berlin."
+            f"Unknown timezone {shown(name)}: use an IANA name such as Europe/Berlin."
         ) from exc
 
 

@@ -17,13 +17,13 @@ from typing import Any, Protocol, TypeVar
 from bot.core.models import ChannelSettings, Grade
 from bot.core.srs import CardState
 from bot.core.streaks import StreakState
+from bot.ports.personal import PersonalDataRepo
+from bot.ports.queues import EventsRepo, FollowupsRepo, InboxRepo
 from bot.ports.records import (
     AnswerRow,
     ChannelRow,
     DueCard,
-    FollowupRow,
     GradeRow,
-    InboxRow,
     MemberRow,
     MembershipRow,
     PostRow,
@@ -313,47 +313,6 @@ class ReviewsRepo(Protocol):
     def count_due(self, member_id: int, now: datetime) -> int: ...
 
 
-class FollowupsRepo(Protocol):
-    def claim(
-        self,
-        member_id: int,
-        card_key: str,
-        due_at: datetime,
-        local_date: date,
-        now: datetime,
-        *,
-        kind: str = "review",
-        post_id: int | None = None,
-    ) -> int | None: ...
-
-    def get(self, followup_id: int) -> FollowupRow | None: ...
-
-    def chain(self, member_id: int, card_key: str, due_at: datetime) -> list[FollowupRow]: ...
-
-    def mark(self, followup_id: int, status: str, **values: Any) -> None: ...
-
-    def drop(self, followup_id: int) -> None: ...
-
-    def sent_on(self, member_id: int, local_date: date) -> int: ...
-
-    def expire(self, now: datetime) -> list[FollowupRow]: ...
-
-    def stale_intents(self, created_before: datetime) -> list[FollowupRow]: ...
-
-    def for_member(self, member_id: int) -> list[FollowupRow]: ...
-
-    def catchups(
-        self,
-        now: datetime,
-        *,
-        since: datetime,
-        revealed_before: datetime,
-        resends: int,
-        per_member: int = 5,
-        limit: int = 50_000,
-    ) -> list[DueCard]: ...
-
-
 class QuizzesRepo(Protocol):
     def start(
         self, member_id: int, topic: str | None, card_keys: list[str], now: datetime
@@ -431,34 +390,6 @@ class StreakAuditRepo(Protocol):
     def entries(self, channel_id: int) -> list[dict[str, Any]]: ...
 
 
-class EventsRepo(Protocol):
-    """Inbound platform events already handled: (platform, event id) is claimed once."""
-
-    def claim(self, platform: str, event_id: str, now: datetime) -> bool: ...
-
-    def prune(self, before: datetime) -> int: ...
-
-
-class InboxRepo(Protocol):
-    """Inbound events stored before their ack, handled after it (see bot/store/inbox.py)."""
-
-    def add(
-        self, platform: str, event_id: str, kind: str, payload: str, now: datetime
-    ) -> int | None: ...
-
-    def open(self, platform: str, taken_before: datetime, limit: int = 100) -> list[InboxRow]: ...
-
-    def take(self, row_id: int, now: datetime, taken_before: datetime) -> bool: ...
-
-    def done(self, row_id: int, now: datetime, error: str | None = None) -> None: ...
-
-    def failed(self, row_id: int, error: str) -> None: ...
-
-    def backlog(self, platform: str) -> int: ...
-
-    def prune(self, before: datetime) -> int: ...
-
-
 class Tx(Protocol):
     """One transaction, with a repository per area."""
 
@@ -501,6 +432,9 @@ class Tx(Protocol):
     @property
     def inbox(self) -> InboxRepo: ...
 
+    @property
+    def personal(self) -> PersonalDataRepo: ...
+
     def savepoint(self) -> AbstractContextManager[object]:
         """A nested transaction: an error inside undoes only what it wrote, then raises."""
         ...
@@ -514,5 +448,10 @@ class Store(Protocol):
     async def ping(self) -> bool: ...
 
     async def table_sizes(self) -> dict[str, int]: ...
+
+    async def checkpoint(self) -> None:
+        """Make deleted rows unreadable in the database files too (SQLite: move the
+        write-ahead log into the database and truncate it)."""
+        ...
 
     async def close(self) -> None: ...

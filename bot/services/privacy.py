@@ -1,82 +1,73 @@
-"""``/study export`` (a member's data as JSON) and ``/study forget-me`` (delete it all)."""
+"""``/study export`` (a member's data as one JSON file) and ``/study forget-me`` (all gone).
+
+The export is every row the store holds about the member (``bot/store/export.py`` finds
+them through the schema), as one document in ``Reply.data``: ``export`` (the JSON text)
+and ``filename``. Each adapter delivers it as a file (a Slack upload to the member's
+DM, a Discord attachment, a file on the console) and shows the short message beside it.
+
+Forget-me deletes those rows, scrubs the member's name where other rows keep it as
+text, then has the store overwrite what it deleted in its files (``Store.checkpoint``).
+The confirm button carries a token of the member it was made for: pressed again after
+the member is gone, or after they came back as a new member, it deletes nothing.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import Any
 
-from bot.core.actions import FORGET_CONFIRM
+import structlog
+
+from bot.core.actions import forget_confirm
 from bot.core.models import Actor
-from bot.core.replies import Button, Message, Reply, Style, private
+from bot.core.replies import Button, Message, Reply, Style, in_place, private
 from bot.ports.store import Tx
 from bot.services.base import Service
 
+log = structlog.get_logger("studybot.privacy")
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+NO_DATA = "I hold no data about you."
+NOTHING_TO_DELETE = "Nothing to delete: I hold no data about you."
+EXPIRED = (
+    "This button has expired, so nothing was deleted. "
+    "Type /study forget-me for a new one, or /study forget-me confirm."
+)
+DONE = "Done: everything I stored about you is deleted."
 
 
 class Privacy(Service):
     async def export(self, actor: Actor) -> Reply:
+        now = self.now()
+
         def unit(tx: Tx) -> dict[str, Any] | None:
             member = tx.members.find(actor.platform, actor.workspace, actor.user)
-            if member is None:
-                return None
-            return {
-                "member": {
-                    "platform": member.platform,
-                    "workspace": member.workspace,
-                    "user": member.user_ref,
-                    "name": member.name,
-                    "timezone": member.tz,
-                    "followups_paused": member.followups_paused,
-                },
-                "channels": [
-                    {
-                        "channel_id": m.channel_id,
-                        "joined_on": m.joined_on.isoformat(),
-                        "streak": m.streak.current,
-                        "best_streak": m.streak.best,
-                        "freezes": m.streak.freezes,
-                    }
-                    for m in tx.members.memberships(member_id=member.id)
-                ],
-                "answers": [
-                    {"post_id": a.post_id, "text": a.text, "answered_at": a.created_at.isoformat()}
-                    for a in tx.answers.for_member(member.id)
-                ],
-                "reviews": tx.reviews.all_for(member.id),
-                "card_states": [
-                    {
-                        "card": s.card_key,
-                        "due": s.state.due.isoformat(),
-                        "stability": s.state.stability,
-                        "difficulty": s.state.difficulty,
-                        "reps": s.state.reps,
-                        "lapses": s.state.lapses,
-                    }
-                    for s in tx.reviews.states_for(member.id)
-                ],
-                "activity": tx.activity.for_member(member.id),
-            }
+            return None if member is None else tx.personal.export(member.id)
 
         document = await self.store.read(unit)
         if document is None:
-            return private(Message(lines=("I hold no data about you.",)))
-        text = json.dumps(document, default=_jsonable, indent=2, sort_keys=True)
+            return private(Message(lines=(NO_DATA,)))
+        document = {**document, "exported_at": now.isoformat()}
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+        tables = document["tables"]
+        count = sum(len(rows) for rows in tables.values())
         summary = (
-            f"Your data: {len(document['answers'])} answers, {len(document['reviews'])} reviews, "
-            f"{len(document['card_states'])} cards scheduled."
+            f"{count} records: {len(tables.get('answers', []))} answers, "
+            f"{len(tables.get('reviews', []))} reviews, "
+            f"{len(tables.get('card_states', []))} cards scheduled."
         )
         return Reply(
             messages=(Message(title="Your studybot data", lines=(summary,), kind="export"),),
-            data={"export": text, "filename": "studybot-export.json"},
+            data={"export": text, "filename": f"studybot-export-{now:%Y-%m-%d}.json"},
         )
 
-    def confirm_forget(self) -> Reply:
+    async def confirm_forget(self, actor: Actor) -> Reply:
+        def unit(tx: Tx) -> str | None:
+            member = tx.members.find(actor.platform, actor.workspace, actor.user)
+            return None if member is None else tx.personal.token(member.id)
+
+        token = await self.store.read(unit)
+        if token is None:
+            return private(Message(lines=(NOTHING_TO_DELETE,)))
         return private(
             Message(
                 title="Delete all your data?",
@@ -85,15 +76,28 @@ class Privacy(Service):
                     "streaks in every channel. It cannot be undone.",
                     "Press the button, or type /study forget-me confirm.",
                 ),
-                buttons=(Button("Delete my data", FORGET_CONFIRM, Style.DANGER),),
+                buttons=(Button("Delete my data", forget_confirm(token), Style.DANGER),),
             )
         )
 
-    async def forget(self, actor: Actor) -> Reply:
-        def unit(tx: Tx) -> None:
-            member = tx.members.find(actor.platform, actor.workspace, actor.user)
-            if member is not None:
-                tx.members.delete(member.id)
+    async def forget(self, actor: Actor, token: str | None = None) -> Reply:
+        """Delete the member's data; ``token`` (from the button) must name this member."""
 
-        await self.store.write(unit)
-        return private(Message(lines=("Done: everything I stored about you is deleted.",)))
+        def unit(tx: Tx) -> str:
+            member = tx.members.find(actor.platform, actor.workspace, actor.user)
+            if member is None:
+                return NOTHING_TO_DELETE
+            if token is not None and token != tx.personal.token(member.id):
+                return EXPIRED
+            tx.personal.erase(member.id)
+            return DONE
+
+        outcome = await self.store.write(unit)
+        if outcome == DONE:
+            log.info("member_forgotten", platform=actor.platform)
+            try:
+                await self.store.checkpoint()
+            except Exception:  # the rows are gone; their old bytes go at the next checkpoint
+                log.exception("forget_checkpoint_failed")
+        message = Message(lines=(outcome,))
+        return in_place(message) if token is not None else private(message)

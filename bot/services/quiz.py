@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.core import actions
 from bot.core.commands import QuizRequest
-from bot.core.errors import InvalidInput, NotAllowed, NotFound
+from bot.core.errors import InvalidInput, NotAllowed, NotFound, shown
 from bot.core.models import Actor, Card, Grade, Place
 from bot.core.points import Kind
 from bot.core.replies import Message, Reply, in_place, private
@@ -36,7 +36,7 @@ class Quiz(Service):
                 topics = Counter(c.topic for c in pool)
                 if request.topic not in topics:
                     known = ", ".join(sorted(topics)) or "none"
-                    raise NotFound(f"Unknown topic {request.topic!r}. Topics here: {known}.")
+                    raise NotFound(f"Unknown topic {shown(request.topic)}. Topics here: {known}.")
                 pool = [c for c in pool if c.topic == request.topic]
             if not pool:
                 raise NotFound("There are no cards to quiz you on here.")

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from bot.core.actions import Action, parse_action
-from bot.core.commands import Command, parse_quiz
+from bot.core.commands import Command, int_option, parse_quiz, subcommand
 from bot.core.errors import InvalidInput, UserError
 from bot.core.models import Actor, Grade, Place
 from bot.core.replies import Message, Reply, error, private, public
@@ -98,6 +98,11 @@ class StudyBot(Service):
         route = self.routes.get(cmd.sub or "help")
         if route is None:  # parse() only makes commands of STUDY; a route is missing
             raise InvalidInput(f"Unknown subcommand {cmd.sub!r}. Try /study help.")
+        if place.is_dm and cmd.needs_channel:
+            raise InvalidInput(
+                f"Use /study {cmd.sub} in the study channel: it is about a channel,"
+                " and this is a direct message."
+            )
         return await route(actor, place, cmd)
 
     def _routes(self) -> dict[str, Route]:
@@ -110,12 +115,10 @@ class StudyBot(Service):
             "leaderboard": lambda a, p, c: info.leaderboard(p),
             "topics": lambda a, p, c: info.topics(p),
             "status": lambda a, p, c: self.channels.status(p),
-            "answer": lambda a, p, c: self.threads.answer(
-                a, Place(p.platform, p.workspace, p.channel), None, c.rest
-            ),
+            "answer": self._answer,
             "export": lambda a, p, c: privacy.export(a),
             "forget-me": lambda a, p, c: (
-                privacy.forget(a) if c.args[:1] == ("confirm",) else _now(privacy.confirm_forget())
+                privacy.forget(a) if c.args[:1] == ("confirm",) else privacy.confirm_forget(a)
             ),
             "setup": lambda a, p, c: self.channels.setup(a, p, c.args),
             "pause": self._toggle,
@@ -124,6 +127,16 @@ class StudyBot(Service):
             "reveal-now": self._admin_action,
             "skip": self._admin_action,
         }
+
+    async def _answer(self, actor: Actor, place: Place, cmd: Command) -> Reply:
+        channel = Place(place.platform, place.workspace, place.channel)  # not its thread
+        reply = await self.threads.answer(actor, channel, None, cmd.rest)
+        if reply.empty:  # no daily post could be answered: the channel does not study
+            raise InvalidInput(
+                "This channel does not study with me yet, so there is no question to"
+                " answer here (an admin runs /study setup)."
+            )
+        return reply
 
     async def _streak(self, actor: Actor, place: Place, cmd: Command) -> Reply:
         if cmd.args:
@@ -165,8 +178,10 @@ class StudyBot(Service):
         return public(Message(lines=(await self.posting.skip_today(channel),)))
 
     async def _repair(self, actor: Actor, place: Place, args: tuple[str, ...]) -> Reply:
+        spec = subcommand("streak")
         if len(args) < 2:
-            raise InvalidInput("Usage: /study streak MEMBER DAYS [reason]")
+            raise InvalidInput(f"Usage: {spec.usage}")
+        days = str(int_option(spec, spec.option("days"), args[1]))  # never int() of '²'
 
         def unit(tx: Tx) -> str:
             member = self.member(tx, actor, self.now())
@@ -174,7 +189,7 @@ class StudyBot(Service):
             channel = self.channel_at(tx, place)
             if channel is None:
                 raise InvalidInput("This channel is not set up; run /study setup first.")
-            return self.streaks.repair(tx, channel, actor, args[0], args[1], " ".join(args[2:]))
+            return self.streaks.repair(tx, channel, actor, args[0], days, " ".join(args[2:]))
 
         return public(Message(lines=(await self.store.write(unit),)))
 
@@ -252,6 +267,6 @@ class StudyBot(Service):
                 return await self.quiz.grade(actor, qid, pos, grade)
             case Action("reveal_grade", (post_id,), Grade() as grade):
                 return await self.threads.grade_button(actor, post_id, grade)
-            case Action("forget"):
-                return await self.privacy.forget(actor)
+            case Action("forget", ids):  # no token (an older button): nothing matches
+                return await self.privacy.forget(actor, token=str(ids[0]) if ids else "")
         raise InvalidInput("That button is not one of mine, or it has expired.")

@@ -103,6 +103,7 @@ class SqliteRunner:
             creator=lambda: connection._conn,
             poolclass=StaticPool,
             pool_reset_on_return=None,
+            hide_parameters=True,  # errors and logs never quote member text
         )
 
         @event.listens_for(self.engine, "begin")
@@ -119,8 +120,13 @@ class SqliteRunner:
                 f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
                 "PRAGMA synchronous=NORMAL",
                 "PRAGMA foreign_keys=ON",
+                # Deleted rows are overwritten with zeros, not left in free space
+                # (forget-me; SqlStore.checkpoint then clears the WAL as well).
+                "PRAGMA secure_delete=ON",
             ):
-                await connection.execute(pragma)
+                # Closed at once: a pragma that answers with a row (secure_delete does)
+                # would stay an open statement, and SQLAlchemy's set-up needs none.
+                await (await connection.execute(pragma)).close()
         except BaseException:
             await connection.close()
             raise
@@ -150,7 +156,7 @@ class ThreadPoolRunner:
     """Units of work for server databases (PostgreSQL): a sync engine and worker threads."""
 
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(url, pool_pre_ping=True)
+        self.engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
     async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
         return await asyncio.to_thread(_transactional, self.engine, fn, write)

@@ -8,6 +8,8 @@ transactions short and platform calls out of them.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -17,7 +19,8 @@ from sqlalchemy.engine import Connection, NestedTransaction
 
 from bot.ports.store import Tx
 from bot.store.channels import Channels, Members
-from bot.store.engine import Runner, open_runners, upgrade
+from bot.store.engine import BUSY_TIMEOUT_MS, Runner, open_runners, sqlite_path, upgrade
+from bot.store.export import PersonalData
 from bot.store.followups import Followups
 from bot.store.inbox import Inbox
 from bot.store.learning import Answers, Quizzes, Reviews
@@ -48,6 +51,7 @@ class SqlTx:
         self.events = Events(conn)
         self.tuning = Tuning(conn)
         self.inbox = Inbox(conn)
+        self.personal = PersonalData(conn)
 
     def savepoint(self) -> NestedTransaction:
         return self.conn.begin_nested()
@@ -110,10 +114,30 @@ class SqlStore:
             )
         )
 
+    async def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database and truncate it, so rows
+        deleted with ``secure_delete`` leave no old page in either file. A checkpoint
+        cannot run inside a transaction, and the runners always open one: a short
+        connection of its own does it (it waits, within the busy timeout, for readers)."""
+        path = sqlite_path(self.url) if self.url else None
+        if path is not None:
+            await asyncio.to_thread(_checkpoint, str(path))
+
     async def close(self) -> None:
         await self._writer.close()
         if self._reader is not self._writer:
             await self._reader.close()
+
+
+def _checkpoint(path: str) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        connection.close()
+    if busy:
+        raise sqlite3.OperationalError("wal_checkpoint(TRUNCATE) could not finish: database busy")
 
 
 def _table_sizes(conn: Connection) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,3 +55,33 @@ def test_malformed_ids_are_refused() -> None:
         "fu:show:-1",
     ):
         assert parse_action(text) is None, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"fu:show:{2**63}",
+        f"fu:grade:{2**63}:3",
+        f"qz:show:{2**64}:0",
+        f"qz:show:1:{2**63}",
+        f"rv:grade:{2**64}:3",
+        "qz:show:99999999999999999999:0",
+        "fu:show:" + "9" * 5000,
+        "fu:show:" + "0" * 19 + "1",
+        "fu:show:²",
+        "fu:show:٣",
+        "fu:show:+1",
+        "fu:show: 1",
+        "fu:show:1\n",
+    ],
+)
+def test_ids_beyond_the_stores_integers_or_not_in_ascii_digits_are_not_ours(text: str) -> None:
+    assert parse_action(text) is None
+
+
+def test_the_largest_id_the_store_holds_is_still_read() -> None:
+    assert actions.ID_MAX == 2**63 - 1
+    assert parse_action(f"fu:show:{2**63 - 1}") == Action("followup_show", (2**63 - 1,))
+    assert parse_action(f"rv:grade:{2**63 - 1}:4") == Action(
+        "reveal_grade", (2**63 - 1,), Grade.EASY
+    )

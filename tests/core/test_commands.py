@@ -8,6 +8,7 @@ from bot.core.commands import (
     STUDY,
     STUDY_NAMES,
     from_options,
+    int_option,
     parse,
     parse_line,
     parse_quiz,
@@ -161,3 +162,104 @@ def test_every_option_is_described_and_bounded() -> None:
 def test_setup_keys_are_the_setup_options() -> None:
     assert "catchups" in SETUP_KEYS
     assert tuple(o.name for o in subcommand("setup").options) == SETUP_KEYS
+
+
+# ---- hostile input: a specific refusal, never a crash (issue 12) ---------------------------
+
+COUNT_DIGITS = "Count must be a whole number from 1 to 20 (digits 0-9), not {}."
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("²", COUNT_DIGITS.format("'²'")),
+        ("٣", COUNT_DIGITS.format("'٣'")),  # int() would read it as 3
+        ("+-5", COUNT_DIGITS.format("'+-5'")),
+        ("--3", COUNT_DIGITS.format("'--3'")),
+        ("alpha ５", COUNT_DIGITS.format("'５'")),
+        ("-3", "Count must be from 1 to 20, not -3."),
+        ("21", "Count must be from 1 to 20, not 21."),
+        ("9" * 5000, f"Count must be from 1 to 20, not '{'9' * 40}'… (5,000 characters)."),
+        (str(2**64), f"Count must be from 1 to 20, not {2**64}."),
+    ],
+)
+def test_a_quiz_count_is_ascii_digits_in_range(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_quiz(parse("quiz", text).args)
+    assert refused.value.message == f"{message} Usage: /quiz [topic] [count]"
+
+
+@pytest.mark.parametrize(("text", "count"), [("+5", 5), ("007", 7), ("0" * 40 + "3", 3)])
+def test_a_quiz_count_may_have_a_plus_sign_or_leading_zeros(text: str, count: int) -> None:
+    assert parse_quiz(parse("quiz", text).args).count == count
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("²", "Days must be a whole number from 0 to 10000 (digits 0-9), not '²'."),
+        ("-1", "Days must be from 0 to 10000, not -1."),
+        ("7" * 5000, f"Days must be from 0 to 10000, not '{'7' * 40}'… (5,000 characters)."),
+    ],
+)
+def test_a_streak_repair_needs_a_number_of_days_in_range(text: str, message: str) -> None:
+    streak = subcommand("streak")
+    with pytest.raises(InvalidInput) as refused:
+        int_option(streak, streak.option("days"), text)
+    assert refused.value.message == f"{message} Usage: /study streak [MEMBER N [reason]]"
+
+
+def test_long_unknown_words_are_named_but_cut() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse("study", "x" * 5000)
+    assert (
+        refused.value.message
+        == f"Unknown subcommand '{'x' * 40}'… (5,000 characters). Try /study help."
+    )
+
+
+def test_any_whitespace_separates_the_subcommand() -> None:
+    assert parse("study", "setup\ttime=10:00").args == ("time=10:00",)
+    tabbed = parse_line("/study\tstatus")
+    assert tabbed is not None and tabbed.sub == "status"
+    assert parse_line("/study\u3000status") is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("Europe", "'Europe'"),  # a folder of the tz database
+        ("America/Argentina", "'America/Argentina'"),
+        ("../etc/passwd", "'../etc/passwd'"),
+        ("/etc/localtime", "'/etc/localtime'"),
+        ("a\x00b", "'a\\x00b'"),
+        ("zone.tab", "'zone.tab'"),  # a file of the tz database that is no zone
+        ("A" * 300, f"'{'A' * 40}'… (300 characters)"),
+    ],
+)
+def test_setup_refuses_timezones_that_are_no_zone(value: str, shown: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        apply_setup(BASE, (f"tz={value}",), decks=DECKS, topics=TOPICS)
+    assert refused.value.message == (
+        f"Unknown timezone {shown}: use an IANA name such as Europe/Berlin."
+    )
+
+
+def test_channel_only_subcommands_are_marked() -> None:
+    assert {s.name for s in STUDY if s.in_channel} == {
+        "streak",
+        "leaderboard",
+        "status",
+        "answer",
+        "setup",
+        "post-now",
+        "reveal-now",
+        "skip",
+        "pause",
+        "resume",
+    }
+    assert parse("study", "pause").needs_channel
+    assert not parse("study", "pause followups").needs_channel
+    assert not parse("study", "resume catchups").needs_channel
+    assert not parse("study", "stats").needs_channel
+    assert not parse("quiz", "").needs_channel

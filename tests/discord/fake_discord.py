@@ -14,7 +14,8 @@ It is as strict as Discord, never kinder (``PLATFORMS.md``); each rule has a tes
 - ``X-RateLimit-*`` headers on every response, 429s with ``retry_after`` and ``Via``;
 - 10003 unknown channel, 50001 missing access, 50013 missing permissions, 50007 DMs
   closed, and forum channels refuse plain messages (topics/opcodes-and-status-codes);
-- multipart message bodies: ``payload_json`` and ``files[n]`` (reference: uploading files).
+- multipart message bodies: ``payload_json`` and ``files[n]``, ``attachments`` naming
+  them, 25 MiB a request (reference: uploading files; ``fake_uploads``).
 
 Time is ``clock`` (a ``PlatformClock``): tests skip days without sleeping.
 """
@@ -65,6 +66,7 @@ from tests.discord.fake_rules import (
     too_many,
 )
 from tests.discord.fake_threads import Threads
+from tests.discord.fake_uploads import CLIENT_MAX_SIZE, Refusal, Uploads
 
 __all__ = [
     "ADMIN",
@@ -140,6 +142,7 @@ class FakeDiscord:
         self.nonces = Nonces(self.clock.now)
         self.responses = Interactions(self.clock.now, self.snowflake, self._keep)
         self.threads = Threads(self.channels, self.clock.now, self.gateway.dispatch)
+        self.uploads = Uploads(self.snowflake, lambda: self.rest_url)
 
     def snowflake(self) -> str:
         """A new id, made at the fake's now, larger than every id before it."""
@@ -149,7 +152,7 @@ class FakeDiscord:
     # ---- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=CLIENT_MAX_SIZE)
         app.add_routes(
             [
                 web.get("/gateway", self.gateway.serve),
@@ -264,6 +267,8 @@ class FakeDiscord:
             return _json(payload, 429, {**headers, **VIA})
         if body is INVALID:
             status, answer = fail(50035)
+        elif isinstance(body, Refusal):
+            status, answer = body.status, body.body
         else:
             status, answer = await self._route(request.method, path, body, request.query)
         if status == 502:
@@ -286,31 +291,8 @@ class FakeDiscord:
         return json.loads(raw) if raw and request.content_type == "application/json" else None
 
     async def _multipart(self, request: web.Request) -> Any:
-        """``payload_json`` and ``files[n]``, each file with a filename (reference: uploading
-        files); any other part makes an invalid form body."""
-        form = await request.post()
-        payload: dict[str, Any] = {}
-        attachments = []
-        for name, value in form.items():
-            if name == "payload_json" and isinstance(value, str | bytes):
-                payload = json.loads(value)
-            elif re.fullmatch(r"files\[\d+\]", name) and isinstance(value, web.FileField):
-                data = value.file.read()
-                attachments.append((name, value.filename, value.content_type, len(data)))
-            else:
-                return INVALID
-        payload["attachments"] = [
-            {
-                "id": self.snowflake(),
-                "filename": filename,
-                "size": size,
-                "content_type": kind,
-                "url": f"{self.rest_url}/attachments/{filename}",
-                "proxy_url": f"{self.rest_url}/attachments/{filename}",
-            }
-            for _, filename, kind, size in attachments
-        ]
-        return payload
+        """``payload_json`` and ``files[n]`` (``fake_uploads``)."""
+        return await self.uploads.parse(request)
 
     async def _route(self, method: str, path: str, body: Any, query: Any) -> Answer:
         body = body if body is not None else {}

@@ -411,6 +411,49 @@ async def test_a_file_part_without_a_filename_is_an_invalid_form(api: Api) -> No
         assert (await response.json())["code"] == 50035
 
 
+async def upload(api: Api, payload: str, *files: tuple[str, bytes]) -> Answer:
+    """A raw multipart message post: ``payload_json``, then ``files[n]`` in order."""
+    form = aiohttp.FormData()
+    form.add_field("payload_json", payload, content_type="application/json")
+    for n, (filename, data) in enumerate(files):
+        form.add_field(f"files[{n}]", io.BytesIO(data), filename=filename)
+    url = f"{api.fake.rest_url}/channels/{CHANNEL}/messages"
+    auth = {"Authorization": f"Bot {api.fake.token}"}
+    async with api.session.post(url, data=form, headers=auth) as response:
+        return Answer(response.status, await response.json(), dict(response.headers))
+
+
+async def test_an_attachment_keeps_the_bytes_sent_for_it(
+    fake: FakeDiscord, http: discord.http.HTTPClient
+) -> None:
+    """discord.py names each file in ``attachments`` by its n; Discord attaches it."""
+    params = discord.http.handle_message_parameters(
+        files=[discord.File(io.BytesIO(b'{"a": 1}'), filename="export.json")]
+    )
+    made = await http.send_message(int(CHANNEL), params=params)
+    (attachment,) = made["attachments"]
+    assert fake.uploads.content[attachment["id"]] == b'{"a": 1}'
+
+
+async def test_attachments_must_name_uploaded_files(api: Api) -> None:
+    """reference, "Uploading Files": an attachment's id "must match the n in files[n]"."""
+    wrong = await upload(api, '{"attachments": [{"id": 1}]}', ("a.json", b"{}"))
+    assert (wrong.status, wrong.body["code"]) == (400, 50035)
+    named = await upload(api, '{"attachments": [{"id": 1}]}', ("a.json", b"{}"), ("b.json", b"[]"))
+    assert named.status == 200
+    assert [a["filename"] for a in named.body["attachments"]] == ["b.json"]  # a.json unnamed
+
+
+async def test_a_request_may_carry_25_mib_of_files(api: Api) -> None:
+    """413 with 40005 "Request entity too large" beyond 25 MiB (discord-api-docs#6058)."""
+    limit = 25 * 1024 * 1024
+    payload = '{"attachments": [{"id": 0}, {"id": 1}]}'
+    big = await upload(api, payload, ("a.bin", b"x" * (limit - 10)), ("b.bin", b"x" * 11))
+    assert (big.status, big.body["code"]) == (413, 40005)
+    fits = await upload(api, payload, ("a.bin", b"x" * (limit - 10)), ("b.bin", b"x" * 10))
+    assert fits.status == 200
+
+
 async def test_a_bot_token_discord_does_not_know_gets_401(fake: FakeDiscord) -> None:
     """docs: reference, authentication: ``Authorization: Bot <token>`` on every call."""
     async with aiohttp.ClientSession() as session:

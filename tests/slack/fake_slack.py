@@ -10,7 +10,9 @@ than Slack (``../shared/PLATFORMS.md``; each rule has a test in ``test_fake_slac
 - per-method tier rate limits, on by default, with 429 and ``Retry-After``
   (``fake_limits.py``);
 - a ``response_url`` takes 5 posts within 30 minutes of being issued (``_respond``);
-- ``lose_next_response``: a call takes effect, then the connection closes unanswered.
+- ``lose_next_response``: a call takes effect, then the connection closes unanswered;
+- file uploads: ``files.getUploadURLExternal``, the bytes to ``upload_url``,
+  ``files.completeUploadExternal`` (``fake_files.py``).
 
 Time is ``clock()`` plus whatever ``advance`` added, so tests travel without sleeping.
 Every call is recorded (also those refused); ``messages`` holds what Slack really kept.
@@ -31,7 +33,9 @@ from aiohttp import WSMsgType, web
 
 from tests.slack.bodies import BOT_USER, TEAM, action_body, command_body, event_body, signed
 from tests.slack.fake_conversations import Conversations, Message, SlackError, page
-from tests.slack.fake_limits import RateLimits
+from tests.slack.fake_faults import PlatformFaults
+from tests.slack.fake_files import TIER_4, Files
+from tests.slack.fake_limits import RateLimits, tier
 
 __all__ = [
     "BOT_USER",
@@ -84,6 +88,8 @@ class FakeSlack:
     lose_next_response: set[str] = field(default_factory=set)
     """Methods (or ``RESPONSE_URL``) whose next call takes effect, then the connection
     closes with no HTTP answer at all: no status, no body (a network drop, not a 500)."""
+    faults: PlatformFaults | None = None
+    """Random platform faults (``fake_faults.py``): the faults bench turns them on."""
     port: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
@@ -94,6 +100,9 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self.conversations = Conversations(self.messages, self.joined, self.private)
         self.limits = RateLimits(self.now)
+        self.files = Files(self.conversations, lambda: f"http://127.0.0.1:{self.port}")
+        for method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            self.limits.tiers[method] = tier(TIER_4)
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -103,6 +112,7 @@ class FakeSlack:
             [
                 web.route("*", "/api/{method}", self._api),
                 web.post("/respond/{token}", self._respond),
+                web.post("/upload/{file_id}", self.files.receive),
                 web.get("/socket", self._socket),
             ]
         )
@@ -183,6 +193,11 @@ class FakeSlack:
         self.calls.append(call)
         await self._delay(method)
         channel = str(params.get("channel", params.get("users", "")))
+        fault = self.faults.pick(method) if self.faults is not None else None
+        if fault == "server_error":
+            return web.json_response({"ok": False, "error": "service_unavailable"}, status=503)
+        if fault == "storm" and self.faults is not None:
+            self.rate_limited[method] = self.rate_limited.get(method, 0) + self.faults.storm()
         retry_after = self._throttle(method, channel)
         if retry_after is not None:
             self.throttled.append(call)
@@ -195,9 +210,11 @@ class FakeSlack:
             result = {"ok": True, **self._handle(method, channel, params)}
         except SlackError as exc:
             return web.json_response({"ok": False, "error": exc.code})
-        if method in self.lose_next_response:
+        if method in self.lose_next_response or fault == "dropped":
             self.lose_next_response.discard(method)
             return self._hang_up(request)
+        if fault == "error_after":
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
         return web.json_response(result)
 
     async def _delay(self, method: str = "") -> None:
@@ -222,7 +239,7 @@ class FakeSlack:
             raise SlackError(error)
         name = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", method).lower().replace(".", "_")
         handler: Callable[[dict[str, Any]], dict[str, Any]] | None
-        handler = getattr(self, "_" + name, None)
+        handler = getattr(self, "_" + name, None) or self.files.handler(name)
         if handler is None:
             raise SlackError("unknown_method")
         return handler(params)

@@ -397,3 +397,109 @@ async def test_an_event_not_acked_within_three_seconds_is_delivered_again() -> N
     assert attempts[0].status is None and not attempts[0].acked
     assert attempts[1].acked
     assert seen == [(None, None), ("1", "http_timeout")]
+
+
+# ---- file upload: files.getUploadURLExternal, the bytes, files.completeUploadExternal -------
+
+
+async def test_files_upload_v2_shares_one_file_in_a_dm(
+    fake: FakeSlack, web: AsyncWebClient
+) -> None:
+    """Row "file upload": slack_sdk's files_upload_v2 runs the three steps against the fake.
+
+    docs.slack.dev/reference/methods/files.getUploadURLExternal ("1. Call
+    files.getUploadURLExternal ... 2. Upload a file by making a POST request to the upload
+    URL") and files.completeUploadExternal (``channel_id``: "where the file will be shared").
+    """
+    dm = (await web.conversations_open(users="U1"))["channel"]["id"]
+    await web.files_upload_v2(
+        channel=dm, filename="data.json", content='{"a": "é"}', initial_comment="here"
+    )
+    (upload,) = fake.files.completed(dm)
+    assert (upload.filename, upload.content, upload.comment) == (
+        "data.json",
+        '{"a": "é"}'.encode(),
+        "here",
+    )
+    assert [m["files"][0]["id"] for m in fake.messages[dm] if "files" in m] == [upload.file_id]
+    assert [c.method for c in fake.calls] == [
+        "conversations.open",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+
+
+async def test_an_upload_url_needs_a_filename_and_a_length(web: AsyncWebClient) -> None:
+    """files.getUploadURLExternal: ``filename`` and ``length`` are required; a length of 0 is
+    ``missing_argument`` ("typically only occurs when the length provided is 0")."""
+    call = web.api_call
+    assert await error_of(call("files.getUploadURLExternal", params={"length": 3})) == (
+        200,
+        "invalid_arguments",
+    )
+    no_length = call("files.getUploadURLExternal", params={"filename": "a.json"})
+    assert await error_of(no_length) == (200, "invalid_arguments")
+    empty = call("files.getUploadURLExternal", params={"filename": "a.json", "length": 0})
+    assert await error_of(empty) == (200, "missing_argument")
+
+
+async def test_files_over_slacks_limit_are_refused(web: AsyncWebClient) -> None:
+    """Slack takes files up to 1 GB (slack_sdk: MAX_V2_FILE_SIZE)."""
+    huge = {"filename": "a.json", "length": 1024**3 + 1}
+    assert await error_of(web.api_call("files.getUploadURLExternal", params=huge)) == (
+        200,
+        "file_upload_size_restricted",
+    )
+
+
+async def test_the_upload_url_takes_exactly_the_announced_bytes_once(
+    fake: FakeSlack, web: AsyncWebClient, session: aiohttp.ClientSession
+) -> None:
+    """The upload URL refuses other lengths (and a second upload); a file whose bytes never
+    arrived cannot be completed."""
+    made = await web.files_getUploadURLExternal(filename="a.json", length=5)
+    url, file_id = str(made["upload_url"]), str(made["file_id"])
+    async with session.post(url, data=b"1234") as short:
+        assert short.status == 400
+    files = f'[{{"id": "{file_id}"}}]'
+    unfinished = web.files_completeUploadExternal(files=[{"id": file_id}])
+    assert await error_of(unfinished) == (200, "file_not_found")
+    async with session.post(url, data=b"12345") as exact:
+        assert exact.status == 200
+    async with session.post(url, data=b"12345") as again:
+        assert again.status == 400
+    assert fake.files.refused_uploads == [(file_id, 4), (file_id, 5)]
+    assert (await web.api_call("files.completeUploadExternal", params={"files": files}))["ok"]
+    assert fake.files.completed() and fake.files.completed()[0].channel is None  # private
+
+
+async def test_completing_an_unknown_or_finished_file_fails(
+    fake: FakeSlack, web: AsyncWebClient
+) -> None:
+    """files.completeUploadExternal "can only be called once"; ``files`` is required."""
+    unknown = web.files_completeUploadExternal(files=[{"id": "F99999999"}])
+    assert await error_of(unknown) == (200, "file_not_found")
+    assert await error_of(web.api_call("files.completeUploadExternal")) == (
+        200,
+        "invalid_arguments",
+    )
+    await web.files_upload_v2(channel="C1", filename="a.txt", content="abc")
+    (done,) = fake.files.completed("C1")
+    twice = web.files_completeUploadExternal(files=[{"id": done.file_id}], channel_id="C1")
+    assert await error_of(twice) == (200, "file_not_found")
+
+
+async def test_a_file_is_shared_only_where_the_bot_may_post(
+    fake: FakeSlack, web: AsyncWebClient
+) -> None:
+    """``channel_id`` takes conversation ids only (a user id is ``invalid_arguments``:
+    slackapi/bolt-js#2115), of channels that exist and the bot is in."""
+    for channel, code in (
+        ("U1", "invalid_arguments"),
+        ("DNOTOPEN", "channel_not_found"),
+        ("C2", "not_in_channel"),
+    ):
+        with pytest.raises(SlackApiError) as raised:
+            await web.files_upload_v2(channel=channel, filename="a.txt", content="abc")
+        assert raised.value.response["error"] == code, channel
+    assert fake.files.completed() == []

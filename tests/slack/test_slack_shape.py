@@ -62,6 +62,7 @@ def test_manifest_asks_for_the_least_scopes_and_both_commands() -> None:
         "channels:read",
         "groups:read",
         "channels:join",
+        "files:write",  # /study export is a file uploaded to the member's DM
     }
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert commands == {"/study", "/quiz"}

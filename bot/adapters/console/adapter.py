@@ -4,18 +4,27 @@ Conventions (DEVELOPERS and the e2e test rely on them):
 ``/quiz`` and ``/study ...`` are commands; a plain line answers in the thread of the latest
 daily post; ``+:name:`` / ``-:name:`` add or remove a reaction on the latest reveal (or the
 latest bot message); a number presses that button; ``/as NAME`` switches the member
-speaking (the first member ever seen is the admin); ``/edit TEXT`` and ``/delete`` change
-or remove your last answer. Each line is handled to completion before the next is read.
+speaking; ``/edit TEXT`` and ``/delete`` change or remove your last answer. Each line is
+handled to completion before the next is read.
+
+The member who speaks first in a session is its admin: the person at the keyboard, who
+then plays the others with ``/as``. The rights stay with that name for the session (a
+forget-me does not pass them to whoever speaks next); ``STUDYBOT_ADMINS`` adds others.
+``/study export`` writes the JSON to a file (owner-only) and prints its path: in
+``export_dir``, or else in a private temporary folder made for the session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import TextIO
 
 import structlog
@@ -48,12 +57,16 @@ class ConsoleAdapter:
         stdin: TextIO | None = None,
         printer: Printer | None = None,
         first_member: str = "you",
+        export_dir: Path | None = None,
     ) -> None:
         self.study = study
         self.printer = printer or Printer()
         self.chat = ConsoleChat(self.printer)
         self._stdin = stdin or sys.stdin
         self.member = first_member
+        self.admin: str | None = None
+        """The user id of the session's admin: whoever speaks first."""
+        self.export_dir = export_dir
         self._last_answer: dict[str, tuple[str, str | None]] = {}
         self.finished = asyncio.Event()
 
@@ -61,7 +74,8 @@ class ConsoleAdapter:
         return True
 
     def actor(self) -> Actor:
-        return Actor("console", WORKSPACE, self.member.lower(), self.member)
+        user = self.member.lower()
+        return Actor("console", WORKSPACE, user, self.member, is_admin=user == self.admin)
 
     def place(self, thread: str | None = None) -> Place:
         return Place("console", WORKSPACE, CHANNEL_REF, thread)
@@ -140,6 +154,8 @@ class ConsoleAdapter:
             self.member = name
             self.printer.write(f"  (now speaking as {name})")
             return "switch_member"
+        if self.admin is None:
+            self.admin = self.member.lower()
         command = parse_line(text)
         if command is not None:
             reply = await self.study.command(
@@ -147,7 +163,12 @@ class ConsoleAdapter:
             )
             self.show(reply)
             return f"{command.name}:{command.sub or ''}".rstrip(":")
-        if text.isdigit() and int(text) in self.printer.buttons:
+        if (
+            text.isascii()
+            and text.isdigit()
+            and len(text) < 10
+            and int(text) in self.printer.buttons
+        ):
             reply = await self.study.button(self.actor(), self.printer.buttons[int(text)])
             self.show(reply)
             return "button"
@@ -213,4 +234,21 @@ class ConsoleAdapter:
                 self.printer.private(self.member, message)
         export = reply.data.get("export")
         if isinstance(export, str):
-            self.printer.write(export)
+            path = self._write_export(export, str(reply.data.get("filename") or "export.json"))
+            self.printer.write(f"  (your data, as JSON, is in {path})")
+
+    def _write_export(self, text: str, filename: str) -> Path:
+        """The export in a file of its own, readable by its owner only."""
+        try:
+            if self.export_dir is None:
+                self.export_dir = Path(tempfile.mkdtemp(prefix="studybot-export-"))
+            self.export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            who = re.sub(r"[^a-z0-9_-]+", "_", self.member.lower())[:40]  # a file name only
+            path = (self.export_dir / f"{who}-{Path(filename).name}").resolve()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            where = exc.filename or self.export_dir
+            raise UserError(f"Could not write your export to {where}: {exc.strerror}") from None
+        return path

@@ -29,10 +29,12 @@ async def defer(interaction: discord.Interaction[Any]) -> bool:
 
 
 def _export(reply: Reply) -> list[discord.File]:
+    """An export as one JSON attachment (on the last followup: ephemeral in a server)."""
     export = reply.data.get("export")
     if not isinstance(export, str):
         return []
-    return [discord.File(io.BytesIO(export.encode()), filename="studybot-export.json")]
+    filename = str(reply.data.get("filename") or "studybot-export.json")
+    return [discord.File(io.BytesIO(export.encode()), filename=filename)]
 
 
 async def after_press(interaction: discord.Interaction[Any], reply: Reply) -> None:

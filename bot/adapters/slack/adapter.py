@@ -40,13 +40,13 @@ from bot.adapters.slack.chat import DEFAULT_CONCURRENCY, SlackChat
 from bot.adapters.slack.client import web_client
 from bot.adapters.slack.guard import Refused, SlackGuard
 from bot.adapters.slack.payloads import MessageEvent, ReactionEvent, SlashCommand
-from bot.adapters.slack.respond import Responder, bodies
+from bot.adapters.slack.respond import Responder, bodies, with_export
 from bot.adapters.slack.users import Users
 from bot.core import actions
 from bot.core.commands import parse
 from bot.core.errors import ChatError, UserError
 from bot.core.models import Place, Target
-from bot.core.replies import Message, Reply, Visibility, error
+from bot.core.replies import Reply, Visibility, error
 from bot.metrics import Metrics
 from bot.ports.records import InboxRow
 from bot.services.inbox import payload_of
@@ -278,14 +278,14 @@ class SlackAdapter(LogsInteractions):
             action=body["command"],
             metrics=self.metrics,
         )
-        await self._respond(body.get("response_url"), reply)
+        await self._respond(body.get("response_url"), reply, user=user)
 
-    async def _respond(self, url: str | None, reply: Reply, *, replace: bool = False) -> None:
-        """Draw a reply through the interaction's response_url, each post sent once."""
-        messages = list(reply.messages)
-        export = reply.data.get("export")
-        if isinstance(export, str):
-            messages += _code_messages(export)
+    async def _respond(
+        self, url: str | None, reply: Reply, *, replace: bool = False, user: str | None = None
+    ) -> None:
+        """Draw a reply through the interaction's response_url, each post sent once (an
+        export goes to ``user``'s DM as a file; the reply says so)."""
+        messages = await with_export(self.chat, user, reply)
         response_type = "in_channel" if reply.visibility == Visibility.CHANNEL else "ephemeral"
         if url is None:
             log.warning("slack_reply_without_response_url")
@@ -481,9 +481,3 @@ def _answer_text(event: Mapping[str, Any]) -> str:
     """The text of an answer, with the names of the files it carries."""
     files = [f.get("title") or f.get("name") or "file" for f in event.get("files", [])]
     return "\n".join([event.get("text", ""), *(f"[file: {name}]" for name in files)]).strip()
-
-
-def _code_messages(text: str, size: int = 2800) -> list[Message]:
-    """Long text (an export) as code blocks that fit Slack's section limit."""
-    chunks = [text[i : i + size] for i in range(0, len(text), size)] or [""]
-    return [Message(lines=(f"```{chunk}```",), kind="export") for chunk in chunks]

@@ -15,7 +15,7 @@ import asyncio
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import lookup, render
@@ -198,6 +198,35 @@ class SlackChat:
             text=render.fallback(message),
             blocks=render.blocks(message),
         )
+
+    async def upload_dm(
+        self, user_ref: str, *, filename: str, content: bytes, title: str, comment: str
+    ) -> str:
+        """A file in the member's DM, by Slack's current upload flow (what slack_sdk's
+        ``files_upload_v2`` does: ``files.getUploadURLExternal``, the bytes POSTed to the
+        returned ``upload_url``, then ``files.completeUploadExternal`` with the DM's
+        ``channel_id``). Returns the DM channel. Never retried: a second try could share
+        the file twice."""
+        channel = await self._dm_channel(user_ref)
+        async with self._limit:
+            try:
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    filename=filename,
+                    content=content,
+                    title=title,
+                    initial_comment=comment,
+                )
+            except SlackApiError as exc:
+                failure = self._error("files_upload_v2", exc)
+                if isinstance(failure, TargetUnavailable):
+                    self._dms.pop(user_ref, None)  # open it again next time
+                raise failure from None
+            except SlackRequestError as exc:  # the upload URL refused the bytes
+                raise ChatError(f"files_upload_v2: {exc}") from None
+            except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+                raise ChatError(f"files_upload_v2: {exc!r}") from None
+        return channel
 
     async def check_post(self, target: Target) -> str | None:
         """Member of the channel, or joined now if it is public; else the reason."""

@@ -5,21 +5,30 @@ post again after a dropped connection (a reply shown twice, and a second use of 
 and it opens a new HTTP session per answer. This one uses the shared session and no
 retry, and reads Slack's answer: a ``response_url`` takes 5 posts within 30 minutes
 (docs.slack.dev/interactivity/handling-user-interaction), so a refusal is an error, and a
-reply of more messages than that (a long export) is packed several to a post.
+reply of more messages than that is packed several to a post.
+
+An export never goes through the URL: blocks cut and escaping grows the text (a section
+takes 3,000 characters). It is uploaded as one JSON file to the member's DM, and the one
+answer through the URL says where it went (``with_export``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace as replaced
 from typing import Any
 
 import aiohttp
+import structlog
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import render
+from bot.adapters.slack.chat import SlackChat
 from bot.core.errors import ChatError
-from bot.core.replies import Message
+from bot.core.replies import Message, Reply
+
+log = structlog.get_logger("studybot.slack")
 
 POSTS_PER_URL = 5
 POST_SIZE = 12_000
@@ -77,3 +86,27 @@ def _packed(messages: list[Message]) -> list[list[Message]]:
         blocks += len(drawn)
         size += length
     return groups
+
+
+async def with_export(chat: SlackChat, user: str | None, reply: Reply) -> list[Message]:
+    """The reply's messages, its export (if any) uploaded to ``user``'s DM, and the
+    outcome added to the last message, so the answer stays one post."""
+    messages = list(reply.messages)
+    export = reply.data.get("export")
+    if not isinstance(export, str):
+        return messages
+    note = "I could not send the file; please try /study export again in a minute."
+    if user is not None:
+        try:
+            await chat.upload_dm(
+                user,
+                filename=str(reply.data.get("filename") or "studybot-export.json"),
+                content=export.encode(),
+                title="Your studybot data",
+                comment="Your studybot data, as JSON: everything I store about you.",
+            )
+            note = "The JSON file is in your direct messages with me."
+        except ChatError as exc:  # not sent again: the file may have arrived
+            log.warning("slack_export_failed", error=str(exc))
+    last = messages.pop() if messages else Message(kind="export")
+    return [*messages, replaced(last, lines=(*last.lines, note))]

@@ -33,9 +33,10 @@ bench: $(STAMP_DEV)  ## benchmarks (never part of make test; ARGS=--json for JSO
 	$(BIN)/python bench/fanout.py $(ARGS)
 	$(BIN)/python bench/acks.py $(ARGS)
 	$(BIN)/python bench/learning.py $(ARGS)
+	$(BIN)/python bench/decks.py $(ARGS)
 
-faults: $(STAMP_DEV)  ## crash safety: 200 SIGKILLs at random moments, then the invariants
-	$(BIN)/python bench/faults.py --kills 200 $(ARGS)
+faults: $(STAMP_DEV)  ## crash safety: 1,000 SIGKILLs and platform faults, then the invariants
+	$(BIN)/python bench/faults.py --kills 1000 $(ARGS)
 
 content-check: $(STAMP_RUN)
 	$(BIN)/studybot content check

@@ -131,7 +131,8 @@ def content_import(path: Path, deck: str, topic: str | None, out: Path | None) -
     from bot.decks.importer import import_csv
 
     target = out or find_content_dir() / "decks" / deck
-    written = import_csv(path, deck, target, topic)
+    progress = sys.stderr if sys.stderr.isatty() else None  # bars on a terminal only
+    written = import_csv(path, deck, target, topic, progress=progress)
     print(f"wrote {written}")
     return content_check(written)
 

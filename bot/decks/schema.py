@@ -16,6 +16,9 @@ QUESTION_MAX = 400
 KEY_POINT_MAX = 200
 ANSWER_MAX = 1200
 FOLLOW_UP_MAX = 300
+TAGS_MAX = 20
+TAG_MAX = 40
+SOURCES_MAX = 20
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -32,8 +35,12 @@ class CardFile(BaseModel):
     )
     answer: Annotated[Text, StringConstraints(max_length=ANSWER_MAX)]
     follow_up: Annotated[Text, StringConstraints(max_length=FOLLOW_UP_MAX)] | None = None
-    tags: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+#-]*$")]] = []
-    source: list[Annotated[str, StringConstraints(pattern=SOURCE)]] = []
+    tags: list[
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+#-]*$", max_length=TAG_MAX)]
+    ] = Field(default=[], max_length=TAGS_MAX)
+    source: list[Annotated[str, StringConstraints(pattern=SOURCE)]] = Field(
+        default=[], max_length=SOURCES_MAX
+    )
 
     @field_validator("level")
     @classmethod

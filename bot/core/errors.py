@@ -4,7 +4,8 @@
     ├── UserError                    the member sees ``message``; nothing changed
     │   ├── NotAllowed               an admin-only action by a non-admin
     │   ├── NotFound                 unknown topic, post, card, member, ...
-    │   └── InvalidInput             bad setup value, count out of range, ...
+    │   ├── InvalidInput             bad setup value, count out of range, ...
+    │   └── NotYet                   refers to a message still being recorded: retry
     ├── ConfigError                  invalid settings; stops the bot at start
     ├── ContentError                 a deck file failed validation
     └── ChatError                    an outbound call to a platform failed
@@ -40,6 +41,12 @@ class NotFound(UserError):
 
 class InvalidInput(UserError):
     """A value the member typed is not valid."""
+
+
+class NotYet(UserError):
+    """The event refers to a message the bot sent but has not recorded yet (a send in
+    flight, or one a crash cut short that reconciliation will finish): handling it again
+    a little later will work. ``message`` is what to say if it never does."""
 
 
 class ConfigError(StudyBotError):

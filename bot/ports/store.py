@@ -123,6 +123,10 @@ class MembersRepo(Protocol):
 
 
 class PostsRepo(Protocol):
+    def sending_in(self, platform: str, workspace: str, channel_ref: str) -> set[str]:
+        """What the channel has claimed and not yet recorded: ``post`` and/or ``reveal``."""
+        ...
+
     def unmark_ahead(self, now: datetime) -> dict[int, datetime]:
         """Delete days marked missed or skipped by a clock that was ahead (marked after
         ``now``); returns each channel's earliest such scheduled time."""

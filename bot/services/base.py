@@ -23,6 +23,7 @@ from bot.ports.decks import DeckSource
 from bot.ports.records import ChannelRow, MemberRow
 from bot.ports.store import Store, Tx
 from bot.services import messages
+from bot.services.inflight import Sends
 from bot.services.policy import Policy
 
 log = structlog.get_logger("studybot.services")
@@ -43,6 +44,8 @@ class Deps:
     book: SrsBook | None = None
     """Schedulers per (platform, workspace, deck); default: ``srs`` for every key."""
     tune: TuneSettings = field(default_factory=TuneSettings)
+    sends: Sends = field(default_factory=Sends)
+    """Keys this process is sending now (reconciliation leaves them alone)."""
     item_errors: Callable[[str], None] | None = None
     """Called with the job's name when one item of a job fails (a metric, in the app)."""
     srs_book: SrsBook = field(init=False)

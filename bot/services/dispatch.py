@@ -18,6 +18,7 @@ One run (the follow-up job) does four things, each asking the store what is due:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections import defaultdict
 from collections.abc import Callable
@@ -145,7 +146,17 @@ class Dispatch(Service):
     async def _send_page(
         self, batches: list[_Batch], now: datetime, limit: asyncio.Semaphore
     ) -> int:
-        """Send every claimed DM of a page (within the bound), then record them at once."""
+        """Send every claimed DM of a page (within the bound), then record them at once.
+        Their keys are held until recorded: reconciliation leaves them to this process."""
+        with contextlib.ExitStack() as held:
+            for batch in batches:
+                for claimed in batch.claimed:
+                    held.enter_context(self.deps.sends.holding(followup_key(claimed.followup_id)))
+            return await self._send_held(batches, now, limit)
+
+    async def _send_held(
+        self, batches: list[_Batch], now: datetime, limit: asyncio.Semaphore
+    ) -> int:
         results = await asyncio.gather(
             *(
                 asyncio.gather(*(self._send_isolated(b.member, c, limit) for c in b.claimed))
@@ -221,6 +232,8 @@ class Dispatch(Service):
 
         fixed = 0
         for row, member, channel in await self.store.read(stale):
+            if followup_key(row.id) in self.deps.sends:
+                continue  # still being sent by this process: slow, not stale
             work = self._reconcile_one(row, member, channel, now)
             fixed += await self.isolated_async("followups", row.id, work) or 0
         return fixed

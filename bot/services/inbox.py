@@ -19,6 +19,7 @@ from typing import Any
 
 import structlog
 
+from bot.core.errors import NotYet
 from bot.ports.records import InboxRow
 from bot.ports.store import Tx
 from bot.services.base import Service
@@ -31,6 +32,9 @@ LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 """A row that failed this often is closed with its error (it would fail forever)."""
 KEEP = timedelta(days=2)
+NOT_YET_PATIENCE = timedelta(minutes=30)
+"""How long an event about a message still being recorded is tried again (reconciling a
+send cut short takes the intent lease, two minutes, plus a tick)."""
 EVENT_IDS_KEEP = timedelta(days=7)
 """Event ids kept against redelivery: Slack retries within about an hour, a Discord
 gateway replays within a session; a week is far beyond both."""
@@ -66,6 +70,13 @@ class Inbox(Service):
         """Run ``handler`` on a taken row; close it, or leave it for a later drain."""
         try:
             await handler(row)
+        except NotYet as exc:  # about a send not recorded yet: wait for it, patiently
+            if self.now() - row.received_at > NOT_YET_PATIENCE:
+                await self._close(row, f"gave up waiting: {exc.message}")
+            else:
+                log.info("inbox_not_yet", row=row.id, kind=row.kind, attempts=row.attempts)
+                await self.store.write(lambda tx: tx.inbox.failed(row.id, "not yet"))
+            return False
         except Exception as exc:  # the boundary: the row stays for the next drain
             reason = f"{type(exc).__name__}: {exc}"
             log.exception("inbox_handler_failed", row=row.id, kind=row.kind, attempts=row.attempts)

@@ -1,11 +1,12 @@
-"""Counting interactions in progress, so shutdown can let them finish."""
+"""Work in progress: interactions (so shutdown can let them finish), and the keys of the
+sends this process is making (so it never takes its own claim for a stale one)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -40,6 +41,29 @@ class InFlight:
         except TimeoutError:
             return False
         return True
+
+
+class Sends:
+    """Keys of the posts, reveals, leaderboards and DMs this process is sending now.
+
+    A claim's lease says when another process may take it over; a send slowed past the
+    lease (429s, a slow network) must still not be taken over by this same process, which
+    would look, find nothing yet, and send a second copy. Reconciliation skips these keys.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    @contextmanager
+    def holding(self, key: str) -> Iterator[None]:
+        self._keys.add(key)
+        try:
+            yield
+        finally:
+            self._keys.discard(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
 
 
 def tracked(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:

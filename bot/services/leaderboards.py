@@ -80,6 +80,9 @@ class Leaderboards(Service):
     async def _reconcile_one(
         self, channel_id: int, week: date, now: datetime, before: datetime
     ) -> bool:
+        if leaderboard_key(channel_id, week) in self.deps.sends:
+            return False  # this process is sending it now: slow, not stale
+
         def take(tx: Tx) -> ChannelRow | None:
             if tx.leaderboards.reclaim(channel_id, week, now, before):
                 return tx.channels.get(channel_id)
@@ -97,10 +100,16 @@ class Leaderboards(Service):
     async def _send(
         self, channel: ChannelRow, week: date, now: datetime, *, look_first: bool
     ) -> bool:
+        key = leaderboard_key(channel.id, week)
+        with self.deps.sends.holding(key):
+            return await self._send_held(channel, week, now, key, look_first=look_first)
+
+    async def _send_held(
+        self, channel: ChannelRow, week: date, now: datetime, key: str, *, look_first: bool
+    ) -> bool:
         chat = self.deps.chats.get(channel.platform)
         if chat is None:
             return False
-        key = leaderboard_key(channel.id, week)
         try:
             posted = await chat.find_post(channel.target(), key) if look_first else None
         except ChatError as exc:  # unknown is not "not there": the claim waits for an answer

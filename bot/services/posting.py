@@ -75,8 +75,9 @@ class Posting(Service):
         async def send(channel: ChannelRow, post: PostRow, card: Card) -> None:
             late = now - (post.scheduled_for or now) > timedelta(minutes=2)
             async with limit:
-                work = self._send(channel, post, card, caught_up=late)
-                sent = await self.isolated_async("dispatch", channel.id, work)
+                with self.deps.sends.holding(post_key(post)):
+                    work = self._send(channel, post, card, caught_up=late)
+                    sent = await self.isolated_async("dispatch", channel.id, work)
             counts["posted" if sent else "failed"] += 1
             counts["caught_up"] += int(bool(sent) and late)
 
@@ -127,6 +128,12 @@ class Posting(Service):
 
     async def _reconcile_post(self, post: PostRow, now: datetime) -> bool:
         """Take over one stale claim: record the post if it is there, else send or miss it."""
+        if post_key(post) in self.deps.sends:
+            return False  # this process is still sending it: not stale, only slow
+        with self.deps.sends.holding(post_key(post)):
+            return await self._take_over(post, now)
+
+    async def _take_over(self, post: PostRow, now: datetime) -> bool:
         token = uuid.uuid4().hex
 
         def take(tx: Tx) -> ChannelRow | None:
@@ -293,6 +300,13 @@ class Posting(Service):
         log.info("post_sent", channel=channel.id, day=str(post.local_date), caught_up=caught_up)
 
     async def _reveal(self, post: PostRow, *, reconcile: bool = False) -> bool:
+        key = reveal_key(post)
+        if key in self.deps.sends:
+            return False  # this process is sending it now (a slow send, not a stale one)
+        with self.deps.sends.holding(key):
+            return await self._send_reveal(post, reconcile=reconcile)
+
+    async def _send_reveal(self, post: PostRow, *, reconcile: bool) -> bool:
         now = self.now()
 
         def claim(tx: Tx) -> tuple[ChannelRow | None, int] | None:

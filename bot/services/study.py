@@ -13,7 +13,7 @@ import structlog
 
 from bot.core.actions import Action, parse_action
 from bot.core.commands import Command, int_option, parse_quiz, subcommand
-from bot.core.errors import InvalidInput, UserError
+from bot.core.errors import InvalidInput, NotYet, UserError
 from bot.core.models import Actor, Grade, Place
 from bot.core.replies import Message, Reply, error, private, public
 from bot.ports.records import ChannelRow
@@ -206,6 +206,8 @@ class StudyBot(Service):
     ) -> Reply:
         try:
             return await self.threads.answer(actor, place, message_ref, text, event_id=event_id)
+        except NotYet:
+            raise  # the adapter handles the event again later
         except UserError as exc:
             return error(exc.message)
 
@@ -240,6 +242,8 @@ class StudyBot(Service):
                 on_bot_message=on_bot_message,
                 event_id=event_id,
             )
+        except NotYet:
+            raise  # the adapter handles the event again later
         except UserError as exc:
             return error(exc.message)
 

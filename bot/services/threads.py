@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core.commands import MAX_ANSWER_CHARS
-from bot.core.errors import InvalidInput, NotAllowed, NotFound
+from bot.core.errors import InvalidInput, NotAllowed, NotFound, NotYet
 from bot.core.models import Actor, Grade, Place
 from bot.core.points import Kind
 from bot.core.replies import Reply, note
@@ -17,6 +17,12 @@ from bot.services.learning import Learning
 
 DUPLICATE = Reply(data={"duplicate": True})
 """What a redelivered event gets: nothing to do, counted by the adapter's metrics."""
+
+
+ONLY_ON_REVEAL = (
+    "Grades count only on the reveal (the reply with the key points). React there once it "
+    "is posted."
+)
 
 
 class Threads(Service):
@@ -60,6 +66,7 @@ class Threads(Service):
                     place.platform, place.workspace, place.channel, place.thread
                 )
                 if found is None or found[1].status != "posted":
+                    self._unless_sending(tx, place, "post")
                     return Reply()  # a thread that is not a daily post: just conversation
                 channel, post = found
             self._check_open(post, now)
@@ -67,6 +74,13 @@ class Threads(Service):
             return self._record_answer(tx, channel, post, member, message_ref, text, now)
 
         return await self.store.write(unit)
+
+    @staticmethod
+    def _unless_sending(tx: Tx, place: Place, what: str) -> None:
+        """A message we cannot place while the channel's post (or reveal) is sent but not
+        yet recorded may be about it: ``NotYet``, so the event is handled again later."""
+        if what in tx.posts.sending_in(place.platform, place.workspace, place.channel):
+            raise NotYet(ONLY_ON_REVEAL if what == "reveal" else "That question is not open.")
 
     def _check_open(self, post: PostRow, now: datetime) -> None:
         if post.revealed_at is not None and now - post.revealed_at > self.policy.answer_window:
@@ -176,10 +190,8 @@ class Threads(Service):
             if found is None or found[1].card_key is None:
                 if not on_bot_message or not added:
                     return Reply()
-                raise InvalidInput(
-                    "Grades count only on the reveal (the reply with the key points). "
-                    "React there once it is posted."
-                )
+                self._unless_sending(tx, place, "reveal")
+                raise InvalidInput(ONLY_ON_REVEAL)
             channel, post = found
             assert post.card_key is not None
             if added and self._closed(post, now):

@@ -191,6 +191,23 @@ class Posts:
             update(daily_posts).where(daily_posts.c.id == post_id).values(status=status)
         )
 
+    def sending_in(self, platform: str, workspace: str, channel_ref: str) -> set[str]:
+        query = (
+            select(daily_posts.c.status, daily_posts.c.reveal_status)
+            .join(channels, channels.c.id == daily_posts.c.channel_id)
+            .where(
+                channels.c.platform == platform,
+                channels.c.workspace == workspace,
+                channels.c.channel_ref == channel_ref,
+                or_(daily_posts.c.status == INTENT, daily_posts.c.reveal_status == INTENT),
+            )
+        )
+        found: set[str] = set()
+        for status, reveal_status in self._conn.execute(query):
+            found |= {"post"} if status == INTENT else set()
+            found |= {"reveal"} if reveal_status == INTENT else set()
+        return found
+
     def unmark_ahead(self, now: datetime) -> dict[int, datetime]:
         ahead = (
             daily_posts.c.status.in_(("missed", "skipped")),

@@ -26,7 +26,9 @@ from bot.adapters.discord.chat import DiscordChat, Gate
 from bot.adapters.discord.threads import Gradable, ThreadKeeper
 from bot.core import emoji
 from bot.core.commands import Command
+from bot.core.errors import NotYet
 from bot.core.models import Actor, Place, Target
+from bot.core.replies import Reply
 from bot.metrics import Metrics
 from bot.services.inflight import tracked
 from bot.services.study import StudyBot
@@ -54,6 +56,11 @@ def needed_intents(*, message_content: bool) -> discord.Intents:
         guild_reactions=True,
         message_content=message_content,
     )
+
+
+NOT_YET_WAITS = (5.0, 15.0, 45.0, 90.0)
+"""Seconds between tries of a reaction on a reveal still being recorded (the gateway does
+not redeliver: the adapter waits, about as long as reconciling a cut-short send takes)."""
 
 
 class StudyClient(discord.Client):
@@ -334,16 +341,27 @@ class DiscordAdapter(LogsInteractions):
         actor = self._actor(user, payload.guild_id)
         on_bot = payload.message_author_id == (me.id if me else None)
         name = emoji.name_of(payload.emoji.name)
+
+        async def react() -> Reply:
+            for wait in (*NOT_YET_WAITS, None):
+                try:
+                    return await self.study.reaction(
+                        actor,
+                        Place(place.platform, place.workspace, place.channel),
+                        str(payload.message_id),
+                        name,
+                        added=added,
+                        on_bot_message=on_bot,
+                    )
+                except NotYet:
+                    if wait is None:
+                        raise  # the boundary logs what the member would have been told
+                    await asyncio.sleep(wait)  # the reveal is being recorded: in a moment
+            raise AssertionError("unreachable")
+
         await boundary(  # Discord has no private reply to a reaction: the log tells
             "discord",
-            lambda: self.study.reaction(
-                actor,
-                Place(place.platform, place.workspace, place.channel),
-                str(payload.message_id),
-                name,
-                added=added,
-                on_bot_message=on_bot,
-            ),
+            react,
             kind="reaction",
             member=actor.user,
             channel=place.channel,

@@ -44,7 +44,7 @@ from bot.adapters.slack.respond import Responder, bodies, with_export
 from bot.adapters.slack.users import Users
 from bot.core import actions
 from bot.core.commands import parse
-from bot.core.errors import ChatError, UserError
+from bot.core.errors import ChatError, NotYet, UserError
 from bot.core.models import Place, Target
 from bot.core.replies import Reply, Visibility, error
 from bot.metrics import Metrics
@@ -344,6 +344,8 @@ class SlackAdapter(LogsInteractions):
                 await self._reaction(data["team"], data["event"], data.get("bot"), event_id)
             elif row.kind == "mention":
                 await self._mention(data["team"], data["event"])
+        except NotYet:
+            raise  # not a failure: the inbox hands it over again in a while
         except Exception:
             event = data.get("event") or {}
             record_interaction(

@@ -211,11 +211,16 @@ def _read_until(stream: IO[str], text: str, *, timeout: float) -> str:
 
 
 def test_clock_speed_lets_the_scheduler_post_by_itself(tmp_path: Path) -> None:
-    """At --clock-speed 600 a post due in ten minutes of bot time comes in a second."""
+    """At --clock-speed 600 a post due in two hours of bot time comes in 12 seconds.
+
+    The bot's clock counts from a fixed epoch (now), so a loaded machine that takes a few
+    seconds to read the setup line still sets it up before the post is due (with the post
+    ten bot minutes ahead, one slow second of start-up made it tomorrow's)."""
     import time
     from datetime import UTC, datetime, timedelta
 
-    soon = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%H:%M")
+    epoch = datetime.now(UTC).replace(microsecond=0)
+    soon = (epoch + timedelta(hours=2, minutes=1)).strftime("%H:%M")
     env = {
         **os.environ,
         "STUDYBOT_CONTENT_DIR": str(TEST_CONTENT),
@@ -234,6 +239,8 @@ def test_clock_speed_lets_the_scheduler_post_by_itself(tmp_path: Path) -> None:
             str(tmp_path / "fast.db"),
             "--clock-speed",
             "600",
+            "--clock-epoch",
+            epoch.isoformat(),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -28,6 +28,8 @@ from bot.services.policy import Policy
 
 log = structlog.get_logger("studybot.services")
 R = TypeVar("R")
+NAME_MAX = 120
+"""The longest display name kept (``members.name``)."""
 
 # Study actions that keep a streak day (DESIGN.md); points-only rows do not.
 KEEPS_DAY = frozenset({"answer", "grade", "followup", "quiz_done"})
@@ -104,7 +106,10 @@ class Service:
         if tz is not None and not known_tz(tz):
             _report_unknown_tz(tz, "the channel's")
             tz = None  # a profile value this host cannot use is not stored
-        return tx.members.ensure(actor.platform, actor.workspace, actor.user, actor.name, tz, now)
+        # A display name as the platform gives it, without control characters, and cut to
+        # what the column holds (PostgreSQL refuses longer text; SQLite would keep it).
+        name = "".join(c for c in actor.name if c.isprintable())[:NAME_MAX] or actor.user[:NAME_MAX]
+        return tx.members.ensure(actor.platform, actor.workspace, actor.user, name, tz, now)
 
     # ---- one item's failure is not the job's ------------------------------------------------
 

@@ -139,3 +139,16 @@ async def test_a_channel_with_broken_settings_does_not_stop_the_others(
     await study.posting.post_due()
     assert [p.target.channel for p in chat.posts()] == ["C1"]
     assert errors["dispatch"] >= 1
+
+
+async def test_a_display_name_is_kept_printable_and_within_its_column(
+    store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
+) -> None:
+    study, _ = counted_study(store, chat, clock, library)
+    loud = Actor("fake", "T1", "U8", "Ada\x1b[31m" + "x" * 500)
+    await run(study, loud, world.channel, "/quiz 1")
+    with sync_tx(store) as tx:
+        stored = tx.members.find("fake", "T1", "U8")
+    assert stored is not None
+    assert stored.name.startswith("Ada[31m") and len(stored.name) == 120
+    assert "\x1b" not in stored.name

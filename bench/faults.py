@@ -371,13 +371,14 @@ async def check(
         n - 1 for k, n in keys.items() if str(k).startswith("studybot:post:") and n > 1
     )
     violations += [
-        f"reveal posted {n} times: {k}"
+        f"posted {n} times: {k}"
         for k, n in keys.items()
-        if str(k).startswith("studybot:reveal:") and n > 1
+        if str(k).startswith(("studybot:reveal:", "studybot:leaderboard:")) and n > 1
     ]
     env = run.env()
     grace = timedelta(hours=3)
     missed = 0
+    missed_days: list[str] = []
     with sqlite3.connect(run.db) as conn:  # due days count from when the channels existed
         created = conn.execute("SELECT min(created_at) FROM channels").fetchone()[0]
     started = max(started, datetime.fromisoformat(created).replace(tzinfo=UTC))
@@ -396,6 +397,7 @@ async def check(
                 channel_keys = [k for k in ids if _channel_of(run.db, str(k)) == channel["channel"]]
                 if not channel_keys:
                     missed += 1
+                    missed_days.append(f"{channel['channel']} {due.isoformat()}")
             day += timedelta(days=1)
     conn = sqlite3.connect(run.db)
     try:
@@ -459,9 +461,12 @@ async def check(
         "restarts": run.restarts,
         "duplicate_posts": duplicate_posts,
         "missed_posts": missed,
+        "missed_days": missed_days[:10],
         "invariant_violations": len(violations),
         "violations": violations[:20],
         "posts": sum(1 for k in keys if str(k).startswith("studybot:post:")),
+        "reveals": sum(1 for k in keys if str(k).startswith("studybot:reveal:")),
+        "leaderboards": sum(1 for k in keys if str(k).startswith("studybot:leaderboard:")),
         "answers_delivered": len(driver.delivered_answers),
         "grades_delivered": len(driver.delivered_grades),
         "followup_dms": sum(dms.values()),
@@ -544,11 +549,12 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        result = asyncio.run(
-            exercise(Path(folder), args.kills, args.seed, fault_rate=args.fault_rate)
-        )
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(args.keep or temporary)  # --keep: the database and bot.log stay
+        folder.mkdir(parents=True, exist_ok=True)
+        result = asyncio.run(exercise(folder, args.kills, args.seed, fault_rate=args.fault_rate))
     if args.json:
         print(json.dumps(result))
     else:

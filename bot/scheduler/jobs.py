@@ -36,10 +36,12 @@ def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[J
 
     async def dispatch() -> object:
         await clock.check()  # first, undo what a clock that ran ahead marked missed
-        fixed = await study.posting.reconcile() + await study.leaderboards.reconcile()
+        # What is due now goes first; claims a crash left behind are looked up after, so
+        # a slow lookup (429s on a channel's history) never makes another post late.
         report = await study.posting.post_due()
         revealed = await study.posting.reveal_due()
         boards = await study.leaderboards.post_due()
+        fixed = await study.posting.reconcile() + await study.leaderboards.reconcile()
         if metrics is not None:
             for outcome, count in (
                 ("sent", report.posted),

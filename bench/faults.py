@@ -65,6 +65,11 @@ CHANNELS = [f"C{n}" for n in range(1, 5)]
 GRADES = ["x", "grimacing", "white_check_mark", "rocket"]
 FAULT_RATE = 0.15
 """Share of Web API calls (and of event acks) that meet a platform fault."""
+GRACE = timedelta(hours=8)
+"""How late a post may still go out. The bot's clock runs 2,400 times faster than the
+platform's own waits: one 429 costs a real second, 40 bot minutes, and a storm on a
+lookup after a failed send can cost hours of bot time. Eight bot hours (12 real seconds)
+keep the window in proportion; a post the bot never sends is still a missed post."""
 UP_AT_LEAST = timedelta(hours=1)
 """A post is due from the bot only if it ran this long in one go within the grace window
 (one bot hour is 1.5 real seconds: ample for a tick, a catch-up and a send)."""
@@ -124,6 +129,7 @@ class Run:
             "STUDYBOT_LOG_LEVEL": "warning",
             "STUDYBOT_CONTENT_DIR": str(ROOT / "tests" / "data" / "content"),
             "STUDYBOT_WAKING_HOURS": "00:00-23:59",
+            "STUDYBOT_GRACE_HOURS": str(GRACE.total_seconds() / 3600),
         }
 
     def start(self) -> None:
@@ -376,7 +382,7 @@ async def check(
         if str(k).startswith(("studybot:reveal:", "studybot:leaderboard:")) and n > 1
     ]
     env = run.env()
-    grace = timedelta(hours=3)
+    grace = GRACE
     missed = 0
     missed_days: list[str] = []
     with sqlite3.connect(run.db) as conn:  # due days count from when the channels existed

@@ -32,9 +32,10 @@ LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 """A row that failed this often is closed with its error (it would fail forever)."""
 KEEP = timedelta(days=2)
-NOT_YET_PATIENCE = timedelta(minutes=30)
-"""How long an event about a message still being recorded is tried again (reconciling a
-send cut short takes the intent lease, two minutes, plus a tick)."""
+NOT_YET_PATIENCE = timedelta(days=1)
+"""How long an event about a message still being recorded is tried again. NotYet lasts
+only while the send's claim is open, and reconciling it takes the intent lease plus a
+tick once a process runs; a day also covers a bot that was down for hours meanwhile."""
 EVENT_IDS_KEEP = timedelta(days=7)
 """Event ids kept against redelivery: Slack retries within about an hour, a Discord
 gateway replays within a session; a week is far beyond both."""

@@ -193,13 +193,6 @@ class Members:
         assert created is not None
         return created
 
-    def first_id(self, platform: str, workspace: str) -> int | None:
-        query = select(func.min(members.c.id)).where(
-            members.c.platform == platform, members.c.workspace == workspace
-        )
-        value = (self._conn.execute(query)).scalar_one_or_none()
-        return int(value) if value is not None else None
-
     def set_followups_paused(self, member_id: int, paused: bool) -> None:
         self._conn.execute(
             update(members).where(members.c.id == member_id).values(followups_paused=paused)

@@ -94,7 +94,7 @@ async def test_a_deleted_database_turns_ready_red_and_refuses_writes(
             status, body = await readyz(app)
             assert status == 503 and body["checks"] == {"database": False}
             with pytest.raises(DatabaseUnusable, match="deleted"):
-                await app.store.write(lambda tx: tx.members.first_id("x", "y"))
+                await app.store.write(lambda tx: tx.events.claim("x", "y", app.clock.now()))
         finally:
             app.stop.set()
             await task

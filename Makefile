@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test bench faults content-check clean
+.PHONY: run demo test bench faults content-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 
 run: $(STAMP_RUN)  ## start the bot (console channel when no platform token is set)
 	$(BIN)/studybot run $(ARGS)
+
+demo: $(STAMP_RUN)  ## the console at 600x (a day in 2.4 minutes) on studybot-demo.db
+	$(BIN)/studybot run --console --clock-speed 600 $(ARGS)
 
 test: $(STAMP_DEV)  ## lint, format check, mypy strict, the whole pytest suite
 	$(BIN)/ruff check .

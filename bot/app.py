@@ -77,6 +77,7 @@ async def build(
 ) -> AsyncIterator[App]:
     settings.check_platforms()
     library = DeckLibrary.load(find_content_dir(settings.content_dir))
+    settings.check_channels(library.decks, library.topics())  # the file's, as setup checks
     async with contextlib.AsyncExitStack() as stack:
         database = sqlite_path(settings.db_url)
         if database is not None:

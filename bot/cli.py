@@ -12,9 +12,13 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.core.errors import ConfigError, ContentError, StudyBotError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--console", action="store_true", help="also run the console channel")
     run.add_argument(
-        "--clock-speed", type=float, default=1.0, metavar="N", help="run time N times faster"
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="run time N times faster (on a demo database of its own unless --db is given)",
     )
     run.add_argument(
         "--clock-epoch",
@@ -204,6 +212,34 @@ async def _tune(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_SUFFIX = "-demo"
+
+
+def _demo_settings(settings: Settings, speed: float) -> Settings:
+    """A fast clock gets a database of its own, so a demo cannot use up real days.
+
+    The demo file sits beside the usual one (``studybot.db`` -> ``studybot-demo.db``);
+    ``--db`` chooses another. Nightly backups are off: at demo speed they would rotate
+    the real backups out of ``STUDYBOT_BACKUP_DIR``.
+    """
+    from bot.store.engine import sqlite_path
+
+    usual = sqlite_path(settings.db_url)
+    if usual is None:
+        raise ConfigError(
+            "--clock-speed runs on a database of its own, beside an SQLite file, but"
+            " STUDYBOT_DB_URL is no SQLite file: give the demo one with --db FILE"
+        )
+    stem = usual.stem if usual.stem.endswith(DEMO_SUFFIX) else usual.stem + DEMO_SUFFIX
+    demo = usual.with_name(stem + (usual.suffix or ".db"))
+    print(
+        f"studybot: demo clock at {speed:g}x: using {demo} ({usual} is left alone;"
+        " --db FILE picks another; backups are off)",
+        file=sys.stderr,
+    )
+    return settings.model_copy(update={"db_url": f"sqlite+aiosqlite:///{demo}", "backup_dir": None})
+
+
 def _run(args: argparse.Namespace) -> int:
     from bot import app, log
     from bot.store.engine import sqlite_path
@@ -211,6 +247,8 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.clock_speed <= 0:
         raise ConfigError("--clock-speed must be a positive number")
+    if args.clock_speed != 1.0 and args.db is None:
+        settings = _demo_settings(settings, args.clock_speed)
     key = log.install_key(log.key_path(sqlite_path(settings.db_url)))
     log.configure(settings.log_level, settings.log_format, stream=sys.stderr, pseudonym_key=key)
 

@@ -4,13 +4,18 @@ Precedence, highest first: environment, ``.env``, the TOML file given with
 ``--config``, defaults. In TOML, sections flatten into names: ``[slack] bot_token``
 is ``slack_bot_token`` (env ``STUDYBOT_SLACK_BOT_TOKEN``; the platforms' usual
 ``SLACK_BOT_TOKEN``, ``SLACK_APP_TOKEN``, ``SLACK_SIGNING_SECRET``, ``DISCORD_TOKEN``
-and ``DISCORD_DEV_GUILD`` work too). Every token is a ``SecretStr``.
+and ``DISCORD_DEV_GUILD`` work too). Every token is a ``SecretStr``. The file is strict:
+an unknown key or section is an error naming it (a typo must not fall back to a default).
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 import tomllib
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
+from datetime import time as dt_time
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,15 +25,19 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.core.commands import SETUP_KEYS
 from bot.core.errors import ConfigError, InvalidInput
 from bot.core.models import ChannelSettings, Grade
 from bot.core.schedule import parse_days, parse_reveal, parse_time, zone
+from bot.core.setup import apply_setup
 from bot.services.policy import Policy, default_channel_settings
 
 ENV_PREFIX = "STUDYBOT_"
@@ -42,37 +51,86 @@ def _check(parser: Any, value: str) -> str:
     return value
 
 
-class ChannelConfig(BaseModel):
-    """A channel scheduled from the config file (an admin's /study setup later wins)."""
+CHANNEL_PLACE = ("platform", "workspace", "channel")
+_CHANNEL_ALIASES = {"post_time": "time", "post_days": "days", "default_tz": "tz"}
+"""Top-level names someone may write in a channel: they mean the channel's own key."""
 
-    model_config = ConfigDict(extra="forbid")
+
+def _nearest(name: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None) -> str:
+    """`` (did you mean 'x'?)`` for an obvious typo, else nothing."""
+    aliases = aliases or {}
+    found = difflib.get_close_matches(name, [*choices, *aliases], n=1, cutoff=0.75)
+    return f" (did you mean {aliases.get(found[0], found[0])!r}?)" if found else ""
+
+
+def _setup_text(key: str, value: object) -> str:
+    """A channel's value in the file as ``/study setup`` would have it typed."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dt_time):  # TOML's unquoted 09:30:00
+        return value.strftime("%H:%M")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    raise ValueError(f"{key} must be text in quotes (or a list of names), not {value!r}")
+
+
+class ChannelConfig(BaseModel):
+    """A channel scheduled from the config file (an admin's /study setup later wins).
+
+    Besides where it is, it takes the keys of ``/study setup`` (``SETUP_KEYS``), checked
+    by the same ``apply_setup``; so a key setup learns is a key the file accepts.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     platform: Literal["console", "slack", "discord"]
     workspace: str = "local"
     channel: str
-    time: str = "09:30"
-    tz: str | None = None
-    days: str = "mon-fri"
-    reveal: str = "+6h"
-    decks: list[str] = []
-    topics: list[str] = []
-    levels: list[str] = []
 
-    def settings(self, default_tz: str) -> ChannelSettings:
-        return replace(
-            default_channel_settings(self.tz or default_tz),
-            post_time=parse_time(self.time),
-            days=parse_days(self.days),
-            reveal=parse_reveal(self.reveal),
-            decks=tuple(self.decks),
-            topics=tuple(self.topics),
-            levels=tuple(self.levels),
+    def setup_values(self) -> dict[str, str]:
+        return {k: _setup_text(k, v) for k, v in (self.model_extra or {}).items()}
+
+    @model_validator(mode="after")
+    def _setup_keys(self) -> ChannelConfig:
+        for key in self.model_extra or {}:
+            if key not in SETUP_KEYS:
+                keys = ", ".join((*CHANNEL_PLACE, *SETUP_KEYS))
+                hint = _nearest(key, SETUP_KEYS, _CHANNEL_ALIASES)
+                raise ValueError(f"unknown setting {key!r}{hint}; channel settings: {keys}")
+        # Decks and topics wait for the content (Settings.check_channels); the rest now.
+        values = self.setup_values()
+        unloaded = {k: v for k, v in values.items() if k not in ("decks", "topics")}
+        try:
+            apply_setup(default_channel_settings(), _args(unloaded), decks=(), topics=())
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return self
+
+    def settings(
+        self,
+        default_tz: str,
+        *,
+        decks: Collection[str] | None = None,
+        topics: Collection[str] | None = None,
+    ) -> ChannelSettings:
+        """Its settings; with the content's ``decks`` and ``topics``, checked against them."""
+        values = self.setup_values()
+        return apply_setup(
+            default_channel_settings(default_tz),
+            _args(values),
+            decks=decks if decks is not None else _names(values.get("decks", "")),
+            topics=topics if topics is not None else _names(values.get("topics", "")),
         )
 
-    _time = field_validator("time")(lambda v: _check(parse_time, v))
-    _days = field_validator("days")(lambda v: _check(parse_days, v))
-    _reveal = field_validator("reveal")(lambda v: _check(parse_reveal, v))
-    _tz = field_validator("tz")(lambda v: v if v is None else _check(zone, v))
+
+def _args(values: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(f"{k}={v}" for k, v in values.items())
+
+
+def _names(value: str) -> set[str]:
+    return {v.strip().lower() for v in value.split(",")}
 
 
 class Settings(BaseSettings):
@@ -168,6 +226,9 @@ class Settings(BaseSettings):
     slack_concurrency: int = Field(50, ge=1, le=500)
     """Slack Web API calls in flight at once (a fan-out's bound; see bench/fanout.py)."""
 
+    _channels_from: str = PrivateAttr(default=f"{ENV_PREFIX}CHANNELS")
+    """Where ``channels`` came from, for errors: the config file, or the environment."""
+
     _tz = field_validator("default_tz")(lambda v: _check(zone, v))
     _post_time = field_validator("post_time")(lambda v: _check(parse_time, v))
     _post_days = field_validator("post_days")(lambda v: _check(parse_days, v))
@@ -253,6 +314,16 @@ class Settings(BaseSettings):
                 "(or set SLACK_APP_TOKEN for Socket Mode)"
             )
 
+    def check_channels(self, decks: Collection[str], topics: Collection[str]) -> None:
+        """Refuse channels whose decks or topics the content does not have (at start,
+        once the content is loaded), as ``/study setup`` refuses them."""
+        for number, item in enumerate(self.channels, 1):
+            try:
+                item.settings(self.default_tz, decks=decks, topics=topics)
+            except InvalidInput as exc:
+                where = f"[[channels]] #{number} ({item.platform} {item.channel})"
+                raise ConfigError(f"{self._channels_from}: {where}: {exc.message}") from None
+
     def channel_defaults(self) -> ChannelSettings:
         base = default_channel_settings(self.default_tz)
         return replace(
@@ -293,8 +364,44 @@ def _flatten_toml(data: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _check_keys(data: dict[str, Any], source: Path) -> None:
+    """Every key and section of the file is a setting: a typo is an error, not a default."""
+    names = set(Settings.model_fields)
+    sections = {n[:i] for n in names for i, c in enumerate(n) if c == "_"}
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            if key not in names:
+                raise ConfigError(f"{source}: unknown setting {key!r}{_nearest(key, names)}")
+            continue
+        if key == "channels":
+            raise ConfigError(f"{source}: write each channel as [[channels]] (two brackets)")
+        if key not in sections:
+            found = difflib.get_close_matches(key, sections, n=1, cutoff=0.75)
+            hint = f" (did you mean [{found[0]}]?)" if found else ""
+            raise ConfigError(f"{source}: unknown section [{key}]{hint}")
+        inner_names = {n.removeprefix(f"{key}_") for n in names if n.startswith(f"{key}_")}
+        for inner in value:
+            if inner not in inner_names:
+                hint = _nearest(inner, inner_names)
+                raise ConfigError(f"{source}: unknown setting {inner!r} in [{key}]{hint}")
+
+
 def _env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _problem(exc: ValidationError, channels_from: str) -> str:
+    """The first problem of ``exc`` as one line naming the setting (or the file's channel)."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    message = err["msg"].removeprefix("Value error, ")
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    if loc[:1] == ["channels"] and len(loc) > 1 and loc[1].isdigit():
+        field = f" {'.'.join(loc[2:])}" if len(loc) > 2 else ""
+        return f"{channels_from}: [[channels]] #{int(loc[1]) + 1}{field}: {message}{more}"
+    name = _env_name(loc[0]) if loc else "settings"
+    where = f"{name} ({'.'.join(loc[1:])})" if len(loc) > 1 else name
+    return f"invalid setting {where}: {message}{more}"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -302,19 +409,20 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     values: dict[str, Any] = {}
     if config_file is not None:
         try:
-            values = _flatten_toml(tomllib.loads(config_file.read_text(encoding="utf-8")))
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {config_file}") from None
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config file {config_file}: {exc}") from None
+        _check_keys(data, config_file)
+        values = _flatten_toml(data)
     values.update({k: v for k, v in overrides.items() if v is not None})
+    channels_from = _env_name("channels")
+    if "channels" in values and channels_from not in os.environ and config_file is not None:
+        channels_from = str(config_file)
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
-        name = _env_name(loc[0]) if loc else "settings"
-        where = f"{name} ({'.'.join(loc[1:])})" if len(loc) > 1 else name
-        message = err["msg"].removeprefix("Value error, ")
-        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ConfigError(f"invalid setting {where}: {message}{more}") from None
+        raise ConfigError(_problem(exc, channels_from)) from None
+    settings._channels_from = channels_from
+    return settings

@@ -13,6 +13,7 @@ from bot import log
 from bot.config import load_settings
 from bot.core.errors import ConfigError
 from bot.core.models import Grade
+from bot.core.schedule import parse_time
 
 
 @pytest.fixture(autouse=True)
@@ -104,8 +105,11 @@ def test_bad_config_files(tmp_path: Path) -> None:
         load_settings(broken)
     bad_channel = tmp_path / "channel.toml"
     bad_channel.write_text('[[channels]]\nplatform = "irc"\nchannel = "x"\n')
-    with pytest.raises(ConfigError, match="STUDYBOT_CHANNELS"):
+    with pytest.raises(ConfigError) as refused:
         load_settings(bad_channel)
+    assert str(refused.value) == (
+        f"{bad_channel}: [[channels]] #1 platform: Input should be 'console', 'slack' or 'discord'"
+    )
 
 
 def test_secrets_never_reach_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,3 +145,102 @@ def test_desired_retention_is_auto_or_a_number_in_range(monkeypatch: pytest.Monk
         assert str(caught.value).startswith(
             "invalid setting STUDYBOT_DESIRED_RETENTION: use auto or a number between 0.5 and 1"
         )
+
+
+# ---- a strict file: a typo is an error naming it, never a silent default (issue 13) -------
+
+CHANNEL = '[[channels]]\nplatform = "console"\nchannel = "study"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('post_tme = "08:00"\n', "unknown setting 'post_tme' (did you mean 'post_time'?)"),
+        ('[slak]\nbot_token = "x"\n', "unknown section [slak] (did you mean [slack]?)"),
+        (
+            '[slack]\nbot_tokn = "x"\n',
+            "unknown setting 'bot_tokn' in [slack] (did you mean 'bot_token'?)",
+        ),
+        ('colour = "red"\n', "unknown setting 'colour'"),
+        ('[channels]\nplatform = "console"\n', "write each channel as [[channels]]"),
+        (
+            CHANNEL + 'post_tme = "08:00"\n',
+            "[[channels]] #1: unknown setting 'post_tme' (did you mean 'time'?); channel"
+            " settings: platform, workspace, channel, time, tz, days, reveal, decks, topics,"
+            " levels, catchups",
+        ),
+        (
+            CHANNEL + 'levels = ["guru"]\n',
+            "[[channels]] #1: Unknown levels: guru. Known levels: architect, lead, mid, senior.",
+        ),
+        (CHANNEL + 'time = "25:00"\n', "[[channels]] #1: Invalid time '25:00'"),
+        (CHANNEL + 'catchups = "maybe"\n', "[[channels]] #1: Invalid catchups 'maybe'"),
+        (CHANNEL + "time = 930\n", "[[channels]] #1: time must be text in quotes"),
+    ],
+)
+def test_unknown_keys_and_bad_channel_values_name_the_file(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "studybot.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(path)
+    assert str(refused.value).startswith(f"{path}: {message}")
+    assert "\n" not in str(refused.value)
+
+
+def test_a_file_channel_takes_every_setup_key(tmp_path: Path) -> None:
+    path = tmp_path / "studybot.toml"
+    path.write_text(
+        CHANNEL + 'time = 10:15:00\ndays = "mon,wed"\ncatchups = false\n'
+        'topics = ["Alpha"]\nlevels = "mid,senior"\n'
+    )
+    settings = load_settings(path)
+    (channel,) = settings.channels
+    made = channel.settings("UTC", decks={"testdeck"}, topics={"alpha", "beta"})
+    assert made.post_time == parse_time("10:15")
+    assert sorted(made.days) == [0, 2]
+    assert made.catchups is False
+    assert made.topics == ("alpha",)
+    assert made.levels == ("mid", "senior")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('topics = ["cooking"]', "Unknown topics: cooking. Known topics: alpha, beta."),
+        ('decks = "nope"', "Unknown decks: nope. Known decks: testdeck."),
+    ],
+)
+def test_file_channels_are_checked_against_the_content(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = tmp_path / "studybot.toml"
+    path.write_text(CHANNEL + line + "\n")
+    settings = load_settings(path)  # decks and topics wait for the content
+    with pytest.raises(ConfigError) as refused:
+        settings.check_channels({"testdeck"}, {"alpha", "beta"})
+    assert str(refused.value) == f"{path}: [[channels]] #1 (console study): {message}"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[slak]\nbot_token = "x"\n', "unknown section [slak] (did you mean [slack]?)"),
+        (CHANNEL + 'topics = ["cooking"]\n', "(console study): Unknown topics: cooking."),
+    ],
+)
+def test_a_bad_config_file_stops_the_start_with_one_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    from tests.e2e.test_console import studybot
+
+    path = tmp_path / "studybot.toml"
+    path.write_text(text)
+    result = studybot(tmp_path, "", "run", "--db", str(tmp_path / "x.db"), "--config", str(path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"studybot: error: {path}: ")
+    assert message in result.stderr
+    assert not (tmp_path / "x.db").exists()  # refused before the database is touched

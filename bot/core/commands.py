@@ -7,9 +7,10 @@ of subcommands: help text, platform registration and the parity test all read it
 
 from __future__ import annotations
 
+import io
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -276,8 +277,22 @@ def parse(name: str, text: str) -> Command:
     if sub not in STUDY_NAMES:
         raise InvalidInput(f"Unknown subcommand {shown(head)}. Try /study help.")
     rest = more[0].strip() if more else ""
-    args = () if sub == "answer" else _split(rest)
-    return Command("study", sub, args, rest)
+    return Command("study", sub, _arguments(subcommand(sub), rest), rest)
+
+
+def _arguments(spec: Subcommand, text: str) -> tuple[str, ...]:
+    """The arguments of ``spec`` typed as ``text``.
+
+    A command whose last option is free text takes that text verbatim: quotes and
+    apostrophes in a reason are the member's words, not syntax to balance.
+    """
+    last = spec.options[-1] if spec.options else None
+    if last is None or last.kind != "text" or last.form not in ("value", "rest"):
+        return _split(text)
+    if last.form == "rest":
+        return ()
+    before = sum(1 for o in spec.options[:-1] if o.form == "value")
+    return _split_leading(text, before)
 
 
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -298,14 +313,17 @@ def read_int(text: str, *, what: str, low: int, high: int, usage: str = "") -> i
     """``text`` as a whole number from ``low`` to ``high``, or ``InvalidInput`` naming it."""
     hint = f" Usage: {usage}" if usage else ""
     if not _INT.fullmatch(text):
-        raise InvalidInput(
-            f"{what} must be a whole number from {low} to {high} (digits 0-9),"
-            f" not {shown(text)}.{hint}"
-        )
+        raise _not_whole(text, what=what, low=low, high=high, hint=hint)
     if len(text.lstrip("+-").lstrip("0")) > _INT_DIGITS_MAX or not low <= int(text) <= high:
         number = text if len(text) <= SHOWN_MAX else shown(text)  # digits: safe to repeat
         raise InvalidInput(f"{what} must be from {low} to {high}, not {number}.{hint}")
     return int(text)
+
+
+def _not_whole(text: str, *, what: str, low: int, high: int, hint: str) -> InvalidInput:
+    return InvalidInput(
+        f"{what} must be a whole number from {low} to {high} (digits 0-9), not {shown(text)}.{hint}"
+    )
 
 
 def int_option(spec: Subcommand, option: Option, text: str) -> int:
@@ -326,11 +344,51 @@ def parse_line(line: str) -> Command | None:
     return None
 
 
+_UNCLOSED = (
+    "A quote is not closed in {}: put a value with spaces in a pair of quotes,"
+    ' e.g. "Ann Lee", or leave the quotes out.'
+)
+
+
 def _split(text: str) -> tuple[str, ...]:
     try:
         return tuple(shlex.split(text))
-    except ValueError as exc:
-        raise InvalidInput(f"Could not read the arguments: {exc}.") from None
+    except ValueError:
+        raise InvalidInput(_UNCLOSED.format(shown(text))) from None
+
+
+_QUOTES = "'\""
+
+
+def _split_leading(text: str, count: int) -> tuple[str, ...]:
+    """Up to ``count`` words (a quoted one may hold spaces), then the rest verbatim."""
+    args: list[str] = []
+    remaining = text.strip()
+    while remaining and len(args) < count:
+        if remaining[0] in _QUOTES:
+            stream = io.StringIO(remaining)
+            lexer = shlex.shlex(stream, posix=True)
+            lexer.whitespace_split = True
+            lexer.commenters = ""
+            try:
+                token = lexer.get_token()
+            except ValueError:
+                raise InvalidInput(_UNCLOSED.format(shown(remaining))) from None
+            args.append(token or "")
+            remaining = stream.read().lstrip()  # shlex stops right after the token
+        else:
+            word, *rest = remaining.split(maxsplit=1)
+            args.append(word)
+            remaining = rest[0] if rest else ""
+    if remaining:
+        args.append(_unquote(remaining.rstrip()))
+    return tuple(args)
+
+
+def _unquote(text: str) -> str:
+    """``"a reason"`` is ``a reason``; any other use of quotes is kept as typed."""
+    quoted = len(text) >= 2 and text[0] in _QUOTES and text[-1] == text[0]
+    return text[1:-1] if quoted and text[0] not in text[1:-1] else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,21 +397,61 @@ class QuizRequest:
     count: int
 
 
-def parse_quiz(args: tuple[str, ...]) -> QuizRequest:
+_NUMBER_WORDS = frozenset(
+    {
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+        "eighteen", "nineteen", "twenty",
+    }
+)  # fmt: skip
+
+
+def topic_slug(words: list[str] | tuple[str, ...]) -> str:
+    """``Cloud ops`` or ``cloud_ops`` as the topic id ``cloud-ops`` (ids are kebab-case)."""
+    return "-".join(w.lower().replace("_", "-") for w in words)
+
+
+def parse_quiz(args: tuple[str, ...], topics: Collection[str] = ()) -> QuizRequest:
     """``[topic] [count]`` in either order; count 1-20, default 5.
 
-    Anything that looks like a number is the count (and must be a valid one); anything
-    else is the topic.
+    Anything that looks like a number is the count (and must be a valid one); the other
+    words name the topic, which may take several (``cloud ops`` is ``cloud-ops``). Given
+    the ``topics`` that exist, a word that is no topic where the count goes (``/quiz
+    concurrency three``) is refused as a count, not taken for a second topic.
     """
-    topic: str | None = None
+    words: list[str] = []
     count: int | None = None
     for arg in args:
         if looks_like_number(arg):
             if count is not None:
                 raise InvalidInput(f"Give one count, not two. Usage: {QUIZ_USAGE}")
             count = int_option(QUIZ, _QUIZ_COUNT, arg)
-        elif topic is None:
-            topic = arg.lower()
         else:
-            raise InvalidInput(f"Give one topic, not two. Usage: {QUIZ_USAGE}")
+            words.extend(arg.split())  # a typed option may hold "cloud ops"
+    topic = _quiz_topic(words, topics, count_free=count is None) if words else None
     return QuizRequest(topic, QUIZ_DEFAULT if count is None else count)
+
+
+def _not_a_count(word: str) -> InvalidInput:
+    """A word where the count goes (``three``): the count is digits."""
+    return _not_whole(word, what="Count", low=QUIZ_MIN, high=QUIZ_MAX, hint=f" Usage: {QUIZ_USAGE}")
+
+
+def _quiz_topic(words: list[str], topics: Collection[str], *, count_free: bool) -> str:
+    slug = topic_slug(words)
+    if slug in topics:
+        return slug
+    if len(words) > 1 and all(topic_slug([w]) in topics for w in words):
+        named = " or ".join(shown(w) for w in words[:3])
+        raise InvalidInput(f"Give one topic at a time: {named}? Usage: {QUIZ_USAGE}")
+    if count_free:
+        if len(words) == 1 and slug in _NUMBER_WORDS:
+            raise _not_a_count(words[0])
+        if len(words) > 1:
+            if not topics or topic_slug(words[:-1]) in topics:
+                raise _not_a_count(words[-1])
+            if topic_slug(words[1:]) in topics:
+                raise _not_a_count(words[0])
+    if len(words) == 1:
+        return slug
+    return " ".join(w.lower() for w in words)  # no topic: the service names it as typed

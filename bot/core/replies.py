@@ -8,7 +8,72 @@ mention on the way out.
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+_MARK = "\x1f"
+MOMENT = re.compile(r"\x1f(-?[0-9]{1,12})\x1f([A-Za-z0-9_+\-/]{1,64})\x1f")
+"""An instant inside text: ``moment()`` writes it, each renderer draws it for its readers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """An instant, and the zone of the channel it was planned in (for plain-text fallbacks)."""
+
+    at: datetime
+    tz: str
+
+    def local(self) -> datetime:
+        try:
+            return self.at.astimezone(ZoneInfo(self.tz))
+        except (KeyError, ValueError):  # a zone name this host does not know
+            return self.at
+
+    def text(self, today: date | None = None) -> str:
+        """``today 15:00 CET``, ``tomorrow 09:00 CET`` or ``Tue 3 Mar 15:00 CET``.
+
+        ``today`` is the reader's date in the moment's zone; without it the day is written out.
+        """
+        local = self.local()
+        clock = f"{local:%H:%M} {local.tzname() or self.tz}"
+        if today is not None:
+            gap = (local.date() - today).days
+            if gap == 0:
+                return f"today {clock}"
+            if gap == 1:
+                return f"tomorrow {clock}"
+        return f"{local:%a} {local.day} {local:%b} {clock}"
+
+
+def moment(at: datetime, tz: str) -> str:
+    """A placeholder for ``at`` to put in any text of a ``Message``.
+
+    Slack draws it as a ``<!date^…>`` token and Discord as a ``<t:…>`` timestamp, so each
+    reader sees their own local time; the console and plain-text fallbacks write it out in
+    the channel's zone (``tz``), with the day.
+    """
+    return f"{_MARK}{int(at.timestamp())}{_MARK}{tz}{_MARK}"
+
+
+def pieces(text: str) -> Iterator[str | Moment]:
+    """The text split into plain runs and the moments inside it, in order."""
+    last = 0
+    for found in MOMENT.finditer(text):
+        if found.start() > last:
+            yield text[last : found.start()]
+        yield Moment(datetime.fromtimestamp(int(found.group(1)), UTC), found.group(2))
+        last = found.end()
+    if last < len(text):
+        yield text[last:]
+
+
+def plain(text: str, today: date | None = None) -> str:
+    """The text with its moments written out (``Moment.text``); stray marks dropped."""
+    out = "".join(p if isinstance(p, str) else p.text(today) for p in pieces(text))
+    return out.replace(_MARK, "")
 
 
 class Visibility(enum.StrEnum):
@@ -44,14 +109,14 @@ class Message:
     kind: str = "info"
     """What it is (daily_post, reveal, followup, quiz, leaderboard, info, error)."""
 
-    def plain_text(self) -> str:
-        """A plain-text rendering for notifications and fallbacks."""
+    def plain_text(self, today: date | None = None) -> str:
+        """A plain-text rendering for notifications and fallbacks (moments written out)."""
         parts = [self.title] if self.title else []
         parts += list(self.lines)
         parts += [f"{name}: {value}" for name, value in self.fields]
         if self.footer:
             parts.append(self.footer)
-        return "\n".join(parts)
+        return plain("\n".join(parts), today)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.core import actions, emoji
 from bot.core.commands import QUIZ_USAGE, STUDY
 from bot.core.leaderboard import Ranked
 from bot.core.models import Card, Grade
 from bot.core.points import table_markdown
-from bot.core.replies import Button, Message, Style
+from bot.core.replies import Button, Message, Style, moment
 from bot.ports.records import ChannelRow
 from bot.services.policy import Policy
 
@@ -19,8 +19,20 @@ def grade_legend(policy: Policy) -> str:
     return " · ".join(f"{emoji.show(policy.emoji_for(g))} {g.label}" for g in Grade)
 
 
+def day_text(day: date) -> str:
+    """A date as a title shows it: ``Tue 3 Mar``."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
 def daily_post(
-    card: Card, *, reveal_at: str, key: str, policy: Policy, new_cycle: bool, deck_title: str
+    card: Card,
+    *,
+    reveal_at: datetime,
+    tz: str,
+    day: date,
+    policy: Policy,
+    new_cycle: bool,
+    deck_title: str,
 ) -> Message:
     lines = [card.question, ""]
     if new_cycle:
@@ -28,14 +40,14 @@ def daily_post(
             0, "Every card of this channel has been posted once: a new cycle starts today."
         )
     lines.append(
-        f"Answer in this thread. Key points at {reveal_at}; then grade yourself by reacting "
+        f"Answer in this thread. Key points at {moment(reveal_at, tz)}; then grade yourself by "
+        "reacting "
         f"to the reveal: {grade_legend(policy)}."
     )
     return Message(
-        title=f"📚 Question of the day · {card.topic} · {card.level}",
+        title=f"📚 Question of the day · {day_text(day)}",
         lines=tuple(lines),
         fields=(("Topic", card.topic), ("Level", card.level), ("Deck", deck_title)),
-        footer=key,
         kind="daily_post",
     )
 

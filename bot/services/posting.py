@@ -262,12 +262,12 @@ class Posting(Service):
             return False
         now = self.now()
         due = reveal_due(channel.settings, now)
-        reveal_at = due.astimezone(zone(channel.settings.tz)).strftime("%H:%M")
         deck = self.decks.decks.get(card.deck)
         message = messages.daily_post(
             card,
-            reveal_at=reveal_at,
-            key=post_key(post),
+            reveal_at=due,
+            tz=channel.settings.tz,
+            day=post.local_date,
             policy=self.policy,
             new_cycle=post.new_cycle,
             deck_title=deck.title if deck else card.deck,

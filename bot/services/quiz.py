@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections import Counter
 from dataclasses import replace
@@ -13,7 +14,7 @@ from bot.core.errors import InvalidInput, NotAllowed, NotFound, shown
 from bot.core.models import Actor, Card, Grade, Place
 from bot.core.points import Kind
 from bot.core.replies import Message, Reply, in_place, private
-from bot.ports.records import MemberRow, QuizRow
+from bot.ports.records import ChannelRow, MemberRow, QuizRow
 from bot.ports.store import Tx
 from bot.services import messages
 from bot.services.base import Deps, Service
@@ -33,10 +34,9 @@ class Quiz(Service):
             member = self.member(tx, actor, now)
             pool = self.decks.for_channel(channel.settings) if channel else list(self.decks.cards())
             if request.topic is not None:
-                topics = Counter(c.topic for c in pool)
-                if request.topic not in topics:
-                    known = ", ".join(sorted(topics)) or "none"
-                    raise NotFound(f"Unknown topic {shown(request.topic)}. Topics here: {known}.")
+                here = Counter(c.topic for c in pool)  # what /study topics lists here
+                if request.topic not in here:
+                    raise NotFound(self._no_topic(request.topic, here, channel))
                 pool = [c for c in pool if c.topic == request.topic]
             if not pool:
                 raise NotFound("There are no cards to quiz you on here.")
@@ -60,6 +60,28 @@ class Quiz(Service):
         on = f" on {request.topic}." if request.topic else "."
         intro = Message(lines=(f"Quiz: {len(chosen)} card{plural}{on}",))
         return private(intro, self._question(quiz_id, 0, chosen[0], len(chosen)))
+
+    def _no_topic(self, topic: str, here: Counter[str], channel: ChannelRow | None) -> str:
+        """Why ``topic`` cannot be quizzed here, and what can (the /study topics list)."""
+        known = _listed(sorted(here))
+        if topic in self.decks.topics() and channel is not None:
+            settings = channel.settings
+            limits = [
+                f"{name}={','.join(values)}"
+                for name, values in (
+                    ("decks", settings.decks),
+                    ("topics", settings.topics),
+                    ("levels", settings.levels),
+                )
+                if values
+            ]
+            return (
+                f"This channel does not study {shown(topic)} (its settings:"
+                f" {' '.join(limits)}). Topics here: {known}."
+            )
+        close = difflib.get_close_matches(topic, list(here), n=1)
+        guess = f" Did you mean {close[0]}?" if close else ""
+        return f"Unknown topic {shown(topic)}.{guess} Topics here: {known}."
 
     def _question(self, quiz_id: int, position: int, card: Card, total: int) -> Message:
         return messages.card_question(
@@ -136,3 +158,16 @@ class Quiz(Service):
         lines = [f"Quiz done: you recalled {recalled} of {len(grades)}."]
         lines.append(" · ".join(f"{g.label} {counts.get(g, 0)}" for g in Grade))
         return Message(title="Quiz summary", lines=tuple(lines), kind="quiz")
+
+
+TOPICS_LISTED = 12
+"""Topic names an error lists before it points to /study topics for the rest."""
+
+
+def _listed(topics: list[str]) -> str:
+    if not topics:
+        return "none"
+    if len(topics) <= TOPICS_LISTED:
+        return ", ".join(topics)
+    more = len(topics) - TOPICS_LISTED
+    return f"{', '.join(topics[:TOPICS_LISTED])} and {more} more (/study topics lists them)"

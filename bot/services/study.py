@@ -94,7 +94,8 @@ class StudyBot(Service):
 
     async def _command(self, actor: Actor, place: Place, cmd: Command) -> Reply:
         if cmd.name == "quiz":
-            return await self.quiz.start(actor, place, parse_quiz(cmd.args))
+            request = parse_quiz(cmd.args, topics=self.decks.topics())
+            return await self.quiz.start(actor, place, request)
         route = self.routes.get(cmd.sub or "help")
         if route is None:  # parse() only makes commands of STUDY; a route is missing
             raise InvalidInput(f"Unknown subcommand {cmd.sub!r}. Try /study help.")

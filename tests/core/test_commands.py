@@ -7,6 +7,7 @@ from bot.core.commands import (
     SETUP_KEYS,
     STUDY,
     STUDY_NAMES,
+    QuizRequest,
     from_options,
     int_option,
     parse,
@@ -128,6 +129,11 @@ def test_setup_rejects_bad_values_all_or_nothing(arg: str, message: str) -> None
             "setup time=10:00 tz=Europe/Berlin catchups=off",
         ),
         ("streak", {"member": "U2", "days": 4, "reason": "outage"}, "streak U2 4 outage"),
+        (
+            "streak",
+            {"member": "U2", "days": 3, "reason": 'it\'s a "fix"'},
+            'streak U2 3 it\'s a "fix"',
+        ),
         ("resume", {"followups": True, "days": "mon,wed"}, "resume followups days=mon,wed"),
         ("pause", {"catchups": True, "followups": False}, "pause catchups"),
         ("forget-me", {"confirm": True}, "forget-me confirm"),
@@ -263,3 +269,73 @@ def test_channel_only_subcommands_are_marked() -> None:
     assert not parse("study", "resume catchups").needs_channel
     assert not parse("study", "stats").needs_channel
     assert not parse("quiz", "").needs_channel
+
+
+# ---- free text, and words where a number goes (issue 13) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("streak you 3 it's a fix", ("you", "3", "it's a fix")),
+        ('streak bob 2 the "big" outage', ("bob", "2", 'the "big" outage')),
+        ('streak "Ann Lee" 3 it\'s   spaced', ("Ann Lee", "3", "it's   spaced")),
+        ("streak 'Ann Lee' 3 \"quoted reason\"", ("Ann Lee", "3", "quoted reason")),
+        ("streak O'Brien 5", ("O'Brien", "5")),
+        ("streak bob", ("bob",)),
+        ("streak", ()),
+    ],
+)
+def test_a_streak_reason_is_free_text_taken_verbatim(text: str, args: tuple[str, ...]) -> None:
+    assert parse("study", text).args == args
+
+
+def test_an_unclosed_quote_says_what_to_type() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse("study", 'streak "Ann Lee 3 outage')
+    assert refused.value.message == (
+        "A quote is not closed in '\"Ann Lee 3 outage': put a value with spaces in a pair of"
+        ' quotes, e.g. "Ann Lee", or leave the quotes out.'
+    )
+    with pytest.raises(InvalidInput, match="A quote is not closed"):
+        parse("study", "setup tz='Europe/Berlin")
+
+
+QUIZ_TOPICS = {"concurrency", "cloud-ops", "data", "data-ml", "leadership"}
+NOT_A_COUNT = (
+    "Count must be a whole number from 1 to 20 (digits 0-9), not {}. Usage: /quiz [topic] [count]"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("concurrency three", NOT_A_COUNT.format("'three'")),
+        ("three concurrency", NOT_A_COUNT.format("'three'")),
+        ("cloud ops lots", NOT_A_COUNT.format("'lots'")),
+        ("three", NOT_A_COUNT.format("'three'")),
+        (
+            "data leadership",
+            "Give one topic at a time: 'data' or 'leadership'? Usage: /quiz [topic] [count]",
+        ),
+    ],
+)
+def test_a_word_where_the_count_goes_is_no_count(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_quiz(parse("quiz", text).args, QUIZ_TOPICS)
+    assert refused.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("args", "topic", "count"),
+    [
+        (("cloud", "ops"), "cloud-ops", 5),
+        (("Cloud_Ops", "3"), "cloud-ops", 3),
+        (("2", "data", "ml"), "data-ml", 2),
+        (("cloud ops",), "cloud-ops", 5),  # one typed Discord option
+        (("LEADERSHIP",), "leadership", 5),
+        (("cooking", "stuff", "3"), "cooking stuff", 3),  # the service names it as unknown
+    ],
+)
+def test_a_topic_may_take_several_words(args: tuple[str, ...], topic: str, count: int) -> None:
+    assert parse_quiz(args, QUIZ_TOPICS) == QuizRequest(topic, count)

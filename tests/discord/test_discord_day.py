@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +50,9 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
     (post,) = fake.called("POST", rf"/channels/{CHANNEL}/messages")
     assert post.body["nonce"] and post.body["enforce_nonce"] is True
     assert post.body["allowed_mentions"] == {"parse": []}
-    assert post.body["embeds"][0]["footer"]["text"].startswith("studybot:post:1:")
+    drawn = post.body["embeds"][0]
+    # The reveal time is a timestamp each reader sees in their own zone.
+    assert re.search(r"<t:\d+:f>", drawn["description"]) and "\x1f" not in str(drawn)
     (thread_call,) = fake.called("POST", r"/channels/\d+/messages/\d+/threads")
     assert thread_call.body["auto_archive_duration"] == 10080
     thread = posts(fake, CHANNEL)[0]["id"]

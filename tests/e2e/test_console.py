@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -75,6 +76,8 @@ def test_a_whole_day_on_the_console(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Settings saved." in out and "days: mon-sun" in out
     assert "📚 Question of the day" in out
+    assert re.search(r"Key points at today \d\d:\d\d UTC", out)  # local time, with day and zone
+    assert "studybot:post" not in out  # no internal key in text
     assert out.count("Answer recorded (+15 points).") == 2
     assert "studybot reacted 📝" in out
     assert "💡 The key points" in out

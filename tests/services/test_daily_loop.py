@@ -226,7 +226,7 @@ async def test_deck_exhaustion_starts_a_new_cycle(
         await run(study, world.admin, world.channel, "/study post-now")
     posts = chat.posts()
     assert len(posts) == 3
-    keys = [p.message.footer for p in posts]
+    keys = [p.key for p in posts]
     assert len(set(keys)) == 3
     questions = [p.message.lines for p in posts]
     assert "new cycle" in " ".join(questions[2])

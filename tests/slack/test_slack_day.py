@@ -26,6 +26,10 @@ async def test_a_whole_day(slack: SlackWorld) -> None:
     assert post["metadata"]["event_type"] == "studybot_post"
     assert post["metadata"]["event_payload"]["key"].startswith("studybot:post:1:")
     assert any(b["type"] == "section" for b in post["blocks"])
+    # The reveal time is a date token each reader sees in their own zone; no key in text.
+    drawn = str(post["blocks"])
+    assert "<!date^" in drawn and "{date_short_pretty} {time}|" in drawn
+    assert "studybot:" not in drawn + str(post["text"]) and "\x1f" not in drawn
     thread = fake.messages["C1"][0]["ts"]
 
     # Two answers in the thread; one is delivered twice (a retry with the same event_id).

@@ -3,9 +3,11 @@
 Conventions (DEVELOPERS and the e2e test rely on them):
 ``/quiz`` and ``/study ...`` are commands; a plain line answers in the thread of the latest
 daily post; ``+:name:`` / ``-:name:`` add or remove a reaction on the latest reveal (or the
-latest bot message); a number presses that button; ``/as NAME`` switches the member
-speaking; ``/edit TEXT`` and ``/delete`` change or remove your last answer. Each line is
-handled to completion before the next is read.
+latest bot message); a number presses that button (a number no button has is refused:
+``/study answer 7`` answers with a number); ``/as NAME`` switches the member speaking;
+``/edit TEXT`` and ``/delete`` change or remove your last answer. Each line is handled to
+completion before the next is read. With a fast clock (``--clock-speed``) a line such as
+``[demo Tue 3 Mar 09:00 UTC]`` shows the bot's time before each bot message.
 
 The member who speaks first in a session is its admin: the person at the keyboard, who
 then plays the others with ``/as``. The rights stay with that name for the session (a
@@ -37,6 +39,8 @@ from bot.core.commands import parse_line
 from bot.core.errors import UserError
 from bot.core.models import Actor, Place, Target
 from bot.core.replies import Reply, Visibility
+from bot.core.schedule import zone
+from bot.ports.clock import ScaledClock
 from bot.services.inflight import tracked
 from bot.services.study import StudyBot
 
@@ -45,6 +49,10 @@ WORKSPACE = "local"
 CHANNEL_REF = "study"
 _REACTION = re.compile(r"^([+-]):([a-z0-9_+-]+):$")
 _NAME = re.compile(r"^[A-Za-z][\w.-]{0,31}$")
+NOT_SET_UP = (
+    "  (not an answer: #study does not study with me yet, so there is no question here;"
+    " an admin runs /study setup, then /study post-now)"
+)
 
 
 class ConsoleAdapter:
@@ -58,9 +66,12 @@ class ConsoleAdapter:
         printer: Printer | None = None,
         first_member: str = "you",
         export_dir: Path | None = None,
+        demo_clock: bool | None = None,
     ) -> None:
         self.study = study
         self.printer = printer or Printer()
+        if self.printer.now is None:
+            self.printer.now = study.now
         self.chat = ConsoleChat(self.printer)
         self._stdin = stdin or sys.stdin
         self.member = first_member
@@ -68,6 +79,12 @@ class ConsoleAdapter:
         """The user id of the session's admin: whoever speaks first."""
         self.export_dir = export_dir
         self._last_answer: dict[str, tuple[str, str | None]] = {}
+        if demo_clock is None:
+            demo_clock = isinstance(study.deps.clock, ScaledClock)
+        self.demo_clock = demo_clock
+        """Show the bot's time before each bot message (``--clock-speed`` runs it fast)."""
+        if demo_clock:
+            self.chat.before_bot = self.clock_line
         self.finished = asyncio.Event()
 
     def connected(self) -> bool:
@@ -163,23 +180,34 @@ class ConsoleAdapter:
             )
             self.show(reply)
             return f"{command.name}:{command.sub or ''}".rstrip(":")
-        if (
-            text.isascii()
-            and text.isdigit()
-            and len(text) < 10
-            and int(text) in self.printer.buttons
-        ):
-            reply = await self.study.button(self.actor(), self.printer.buttons[int(text)])
+        if text.isascii() and text.isdigit() and len(text) < 10:  # a button, never an answer
+            reply = await self.study.button(self.actor(), self._button(int(text)))
             self.show(reply)
             return "button"
         reaction = _REACTION.match(text)
         if reaction:
             return await self._react(reaction.group(1) == "+", reaction.group(2))
-        if text.startswith("/edit ") or text == "/delete":
+        if text.split(maxsplit=1)[0] in ("/edit", "/delete"):
             return await self._change_last(text)
         if text.startswith("/"):
             raise UserError(f"Unknown command {text.split()[0]}. Try /study help.")
         return await self._answer(text)
+
+    def _button(self, number: int) -> str:
+        """The action of button ``number``, or an error naming the numbers shown."""
+        buttons = self.printer.buttons
+        if number in buttons:
+            return buttons[number]
+        if not buttons:
+            there = "no buttons are shown yet"
+        elif len(buttons) == 1:
+            there = f"the only button is {min(buttons)}"
+        else:
+            there = f"buttons are {min(buttons)}-{max(buttons)}"
+        raise UserError(
+            f"No button {number} here; {there}."
+            f" To answer with a number, type /study answer {number}."
+        )
 
     async def _answer(self, text: str) -> str:
         thread = self.chat.latest_thread
@@ -187,6 +215,8 @@ class ConsoleAdapter:
         self.printer.header(self.chat.where(thread), self.chat.short(ref), self.member)
         self.printer.write(f"  {text}")
         reply = await self.study.message(self.actor(), self.place(thread), ref, text)
+        if thread is None and reply.empty:  # no daily post to answer: the channel is not set up
+            self.printer.write(NOT_SET_UP)
         if reply.react:
             await self.chat.react(self.chat_target(thread), ref, reply.react)
             self._last_answer[self.member] = (ref, thread)
@@ -210,22 +240,34 @@ class ConsoleAdapter:
         return "reaction_added" if added else "reaction_removed"
 
     async def _change_last(self, text: str) -> str:
+        verb, *more = text.split(maxsplit=1)
+        new_text = more[0].strip() if more else ""
+        if verb == "/edit" and not new_text:
+            raise UserError("Usage: /edit NEW TEXT (replaces your last answer with NEW TEXT).")
+        if verb == "/delete" and new_text:
+            raise UserError("Usage: /delete (removes your last answer; it takes no text).")
         last = self._last_answer.get(self.member)
         if last is None:
             raise UserError("You have no answer in this session to change.")
         ref, thread = last
-        if text == "/delete":
+        if verb == "/delete":
             done = await self.study.message_deleted(self.place(thread), ref)
             self.printer.write(f"  ({self.member} deleted {self.chat.short(ref)})")
             if done:
                 del self._last_answer[self.member]
             return "answer_deleted"
-        new_text = text.removeprefix("/edit ").strip()
         await self.study.message_edited(self.place(thread), ref, new_text)
         self.printer.write(f"  ({self.member} edited {self.chat.short(ref)}: {new_text})")
         return "answer_edited"
 
+    def clock_line(self) -> None:
+        """``[demo Tue 3 Mar 09:00 UTC]``: the bot's time, in the default timezone."""
+        local = self.study.now().astimezone(zone(self.study.policy.defaults.tz))
+        self.printer.write(f"[demo {local:%a} {local.day} {local:%b %H:%M} {local.tzname()}]")
+
     def show(self, reply: Reply) -> None:
+        if self.demo_clock and reply.messages:
+            self.clock_line()
         for message in reply.messages:
             if reply.visibility == Visibility.CHANNEL:
                 self.printer.header(CHANNEL, self.chat.short(self.chat.new_ref()), "studybot")

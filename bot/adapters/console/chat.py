@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.adapters.console.render import CHANNEL, Printer
@@ -26,6 +27,8 @@ class ConsoleChat:
     """(message ref, thread ref) of the last reveal shown."""
     latest_bot_message: tuple[str, str | None] | None = None
     latest_thread: str | None = None
+    before_bot: Callable[[], None] = lambda: None
+    """Runs before each message the bot prints (the demo clock's status line)."""
 
     def new_ref(self) -> str:
         self._count += 1
@@ -42,6 +45,7 @@ class ConsoleChat:
     async def post(
         self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
     ) -> Posted:
+        self.before_bot()
         ref = self.new_ref()
         self.printer.header(self.where(target.thread), self.short(ref), BOT_NAME)
         self.printer.message(message)
@@ -66,6 +70,7 @@ class ConsoleChat:
     async def send_dm(
         self, workspace: str, user_ref: str, message: Message, *, key: str | None = None
     ) -> Posted:
+        self.before_bot()
         ref = self.new_ref()
         self.printer.header(f"@{user_ref} (DM)", self.short(ref), BOT_NAME)
         self.printer.message(message)

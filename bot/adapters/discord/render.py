@@ -10,7 +10,7 @@ from __future__ import annotations
 import discord
 
 from bot.core import emoji
-from bot.core.replies import Message, Style
+from bot.core.replies import Message, Style, pieces, plain
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -26,8 +26,17 @@ COLOURS = {"daily_post": 0x3498DB, "reveal": 0x2ECC71, "leaderboard": 0xF1C40F, 
 
 
 def text(value: str) -> str:
-    """Markdown-escaped, with mentions neutralised as a second line of defence."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(value))
+    """Markdown-escaped, with mentions neutralised as a second line of defence; moments
+    written out (titles and footers, where Discord draws no timestamps)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(plain(value)))
+
+
+def rich(value: str) -> str:
+    """Description and field text: escaped, each moment as a ``<t:…:f>`` timestamp that
+    every reader sees in their own zone."""
+    return "".join(
+        text(p) if isinstance(p, str) else f"<t:{int(p.at.timestamp())}:f>" for p in pieces(value)
+    )
 
 
 def _cut(value: str, limit: int) -> str:
@@ -45,7 +54,7 @@ def footer_text(footer: str | None, key: str | None, limit: int) -> str | None:
 
 def embed(message: Message, *, key: str | None = None) -> discord.Embed:
     """The message as an embed; ``key`` goes in the footer, where ``find_post`` reads it."""
-    description = _cut("\n".join(text(line) for line in message.lines), DESCRIPTION_MAX)
+    description = _cut("\n".join(rich(line) for line in message.lines), DESCRIPTION_MAX)
     result = discord.Embed(
         title=_cut(text(message.title), TITLE_MAX) if message.title else None,
         description=description or None,
@@ -54,7 +63,7 @@ def embed(message: Message, *, key: str | None = None) -> discord.Embed:
     budget = EMBED_TOTAL_MAX - len(result.title or "") - len(description)
     for name, value in message.fields[:FIELDS_MAX]:
         name_text = _cut(text(name), FIELD_NAME_MAX)
-        value_text = _cut(text(value), FIELD_VALUE_MAX)
+        value_text = _cut(rich(value), FIELD_VALUE_MAX)
         if len(name_text) + len(value_text) > budget - FOOTER_MAX:
             break
         budget -= len(name_text) + len(value_text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.replies import Message, Style
+from bot.core.replies import Message, Moment, Style, pieces, plain
 
 SECTION_MAX = 3000
 FIELD_MAX = 2000
@@ -20,7 +20,20 @@ BLOCKS_MAX = 50
 
 
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Plain text made safe for mrkdwn; moments are written out (titles, fallbacks)."""
+    return plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def date_token(when: Moment) -> str:
+    """A moment as Slack's date token: each reader sees it in their own zone and locale;
+    clients that cannot draw it show the channel-zone text after the ``|``."""
+    fallback = escape(when.text()).replace("|", "/")
+    return f"<!date^{int(when.at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def rich(text: str) -> str:
+    """Body text: escaped, with each moment as a date token."""
+    return "".join(escape(p) if isinstance(p, str) else date_token(p) for p in pieces(text))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -47,12 +60,12 @@ def blocks(message: Message) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if message.title:
         out += _sections(f"*{escape(message.title)}*")
-    body = "\n".join(escape(line) for line in message.lines).strip("\n")
+    body = "\n".join(rich(line) for line in message.lines).strip("\n")
     if body:
         out += _sections(body)
     if message.fields:
         fields = [
-            {"type": "mrkdwn", "text": _cut(f"*{escape(k)}*\n{escape(v)}", FIELD_MAX)}
+            {"type": "mrkdwn", "text": _cut(f"*{escape(k)}*\n{rich(v)}", FIELD_MAX)}
             for k, v in message.fields[:FIELDS_MAX]
         ]
         out.append({"type": "section", "fields": fields})

@@ -26,8 +26,10 @@ dropped after it took effect, or start a 429 storm; and Slack may never see the 
 for an event (it delivers it again). Kills fall between claim, send and record of posts,
 reveals, follow-ups and event handling alike. ``platform_faults`` counts them by kind.
 
-A day's post is required only if the bot was up for a while inside its grace window: a
-harness too loaded to restart the bot in time is not a missed post by the bot.
+A day's post is required only if the bot was up for a while inside its grace window, in
+one stretch free of 429 waits: a harness too loaded to restart the bot in time, or a
+platform that told it to wait, is not a missed post by the bot. ``posts_required`` says
+how many channel-days were judged that way.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -176,12 +179,40 @@ class Run:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=30)
 
-    def was_up(self, start: datetime, end: datetime, at_least: timedelta) -> bool:
-        """Whether the bot was up for ``at_least`` in one stretch within [start, end]."""
-        return any(min(b, end) - max(a, start) >= at_least for a, b in self.up)
+    def was_up(
+        self,
+        start: datetime,
+        end: datetime,
+        at_least: timedelta,
+        waits: Sequence[tuple[datetime, datetime]] = (),
+    ) -> bool:
+        """Whether the bot was up for ``at_least`` in one stretch within [start, end], with
+        no wait the platform imposed (a 429's ``Retry-After``) inside that stretch."""
+        return any(min(b, end) - max(a, start) >= at_least for a, b in _clear(self.up, waits))
 
     def bot_now(self) -> datetime:
         return self.epoch + (datetime.now(UTC) - self.epoch) * SPEED
+
+    def bot_time(self, monotonic: float) -> datetime:
+        """A ``time.monotonic()`` reading (the fake's clock) in bot time."""
+        wall = datetime.now(UTC) - timedelta(seconds=time.monotonic() - monotonic)
+        return self.epoch + (wall - self.epoch) * SPEED
+
+
+def _clear(
+    spans: Sequence[tuple[datetime, datetime]], waits: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The parts of ``spans`` outside every wait."""
+    out = []
+    for a, b in spans:
+        cursor = a
+        for w0, w1 in sorted(w for w in waits if w[1] > a and w[0] < b):
+            if w0 > cursor:
+                out.append((cursor, w0))
+            cursor = max(cursor, w1)
+        if cursor < b:
+            out.append((cursor, b))
+    return out
 
 
 @dataclass
@@ -384,7 +415,14 @@ async def check(
     env = run.env()
     grace = GRACE
     missed = 0
+    required_posts = 0
     missed_days: list[str] = []
+    # Every 429 made the bot wait its Retry-After (one real second, 40 bot minutes): time
+    # the platform took, not the bot. Real Slack asks for seconds; the bench's fast clock
+    # turns them into bot hours, so they do not count as time the bot had to post.
+    waits = [
+        (run.bot_time(call.at), run.bot_time(call.at + call.retry_after)) for call in fake.throttled
+    ]
     with sqlite3.connect(run.db) as conn:  # due days count from when the channels existed
         created = conn.execute("SELECT min(created_at) FROM channels").fetchone()[0]
     started = max(started, datetime.fromisoformat(created).replace(tzinfo=UTC))
@@ -393,8 +431,9 @@ async def check(
         day = started.date()
         while day <= ended.date():
             due = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
-            required = run.was_up(due, due + grace, UP_AT_LEAST)
+            required = run.was_up(due, due + grace, UP_AT_LEAST, waits)
             if started < due < ended - grace and required:
+                required_posts += 1
                 ids = [
                     k
                     for k in keys
@@ -468,6 +507,7 @@ async def check(
         "duplicate_posts": duplicate_posts,
         "missed_posts": missed,
         "missed_days": missed_days[:10],
+        "posts_required": required_posts,
         "invariant_violations": len(violations),
         "violations": violations[:20],
         "posts": sum(1 for k in keys if str(k).startswith("studybot:post:")),

@@ -19,7 +19,29 @@ class Ranked:
     score: int
 
 
-def rank(entries: Iterable[Entry], *, limit: int | None = None) -> list[Ranked]:
+@dataclass(frozen=True, slots=True)
+class Board:
+    """One table cut at its size: the rows shown, and how many more tie the last of them."""
+
+    rows: tuple[Ranked, ...]
+    more_tied: int = 0
+
+    @property
+    def tied_score(self) -> int | None:
+        return self.rows[-1].score if self.more_tied else None
+
+
+def board(entries: Iterable[Entry], size: int) -> Board:
+    """The top ``size`` rows; members tied with the last one shown are counted, not listed
+    (29 members tied at 1 point make 10 rows and "19 more tied at 1"), and anyone ranked
+    below that tie is left out."""
+    ranked = rank(entries)
+    rows = tuple(ranked[:size])
+    more = sum(1 for r in ranked[size:] if rows and r.score == rows[-1].score)
+    return Board(rows, more)
+
+
+def rank(entries: Iterable[Entry]) -> list[Ranked]:
     """Highest score first; equal scores share the rank of the first of them."""
     ordered = sorted(entries, key=lambda e: (-e.score, e.name.casefold(), e.name))
     ranked: list[Ranked] = []
@@ -28,7 +50,4 @@ def rank(entries: Iterable[Entry], *, limit: int | None = None) -> list[Ranked]:
             ranked.append(Ranked(ranked[-1].rank, entry.name, entry.score))
         else:
             ranked.append(Ranked(position, entry.name, entry.score))
-    if limit is not None:
-        # Everyone tied with the last place shown stays in: a cut never splits a tie.
-        return [r for r in ranked if r.rank <= limit]
     return ranked

@@ -98,12 +98,17 @@ def replay(history: StreakHistory, through: date) -> StreakState:
     return advance(state, history, through)
 
 
-def shown(state: StreakState, today: date, history: StreakHistory) -> int:
-    """The streak to show today: folded days, plus today once it is kept."""
-    if (
+def counts_today(state: StreakState, today: date, history: StreakHistory) -> bool:
+    """Whether today is kept and will add a day when it is folded (not yet folded, a
+    required day, not forgiven): the day shown streaks count before it is over."""
+    return (
         today in history.kept
         and today.weekday() in history.required_weekdays
+        and today not in history.forgiven
         and (state.evaluated_through is None or state.evaluated_through < today)
-    ):
-        return state.current + 1
-    return state.current
+    )
+
+
+def shown(state: StreakState, today: date, history: StreakHistory) -> int:
+    """The streak to show today: folded days, plus today once it is kept."""
+    return state.current + 1 if counts_today(state, today, history) else state.current

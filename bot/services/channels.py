@@ -12,6 +12,7 @@ from bot.core.replies import Message, Reply, private, public
 from bot.core.rotation import eligible
 from bot.core.schedule import local_date, next_leaderboard_at, next_post_at, zone
 from bot.core.setup import apply_setup, describe
+from bot.core.words import count
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -139,7 +140,7 @@ class Channels(Service):
                 *describe(channel.settings),
                 ("next post", _when(channel.next_post_at, channel.settings.tz)),
                 ("today", post.status if post else "not posted yet"),
-                ("cycle", f"{channel.cycle}: {len(used)} of {pool} cards used"),
+                ("cycle", f"{channel.cycle}: {len(used)} of {count(pool, 'card')} used"),
                 ("posts so far", str(posted)),
                 ("desired retention", self._retention(place, channel.settings)),
             )

@@ -9,6 +9,7 @@ from bot.core.models import Actor, Place
 from bot.core.replies import Message, Reply, private
 from bot.core.schedule import local_date, week_start, zone
 from bot.core.streaks import StreakState
+from bot.core.words import count
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -46,9 +47,8 @@ class Info(Service):
         if found is None:
             return private(Message(lines=("No streak yet: answer today's question to start one.",)))
         state, value = found
-        days = "day" if value == 1 else "days"
         lines = (
-            f"🔥 Your streak: {value} {days} (best {max(state.best, value)}).",
+            f"🔥 Your streak: {count(value, 'day')} (best {max(state.best, value)}).",
             f"Freezes banked: {state.freezes} of 2 (one per 7 kept days; a missed day spends one).",
         )
         return private(Message(lines=lines))
@@ -68,7 +68,7 @@ class Info(Service):
                 mine = tx.members.memberships(channel_id=channel.id, member_id=member.id)
                 if mine:
                     state, value = streaks.current(tx, channel, mine[0])
-                    streak_text = f"{value} days (best {max(state.best, value)})"
+                    streak_text = f"{count(value, 'day')} (best {max(state.best, value)})"
             week = tx.activity.week_points(member.id, week_start(today))
             total = tx.activity.total_points(member.id)
             learned = sum(1 for s in tx.reviews.states_for(member.id) if s.state.reps > 0)
@@ -113,7 +113,7 @@ class Info(Service):
             f"{topic} ({n}): {descriptions.get(topic, '')}".rstrip(": ")
             for topic, n in sorted(counts.items())
         )
-        return private(Message(title=f"Topics ({len(pool)} cards)", lines=lines))
+        return private(Message(title=f"Topics ({count(len(pool), 'card')})", lines=lines))
 
     def help(self) -> Reply:
         return private(messages.help_message(self.policy))

@@ -8,13 +8,14 @@ from functools import partial
 import structlog
 
 from bot.core.errors import ChatError, TargetUnavailable
-from bot.core.leaderboard import Entry, rank
+from bot.core.leaderboard import Entry, board
 from bot.core.replies import Message
 from bot.core.schedule import local_date, next_leaderboard_at, week_start, zone
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
-from bot.services.base import Service
+from bot.services.base import Deps, Service
+from bot.services.streaks import Streaks
 
 log = structlog.get_logger("studybot.leaderboards")
 
@@ -29,6 +30,10 @@ def _missed(tx: Tx, *, channel_id: int, week: date) -> None:
 
 
 class Leaderboards(Service):
+    def __init__(self, deps: Deps, *, streaks: Streaks | None = None) -> None:
+        super().__init__(deps)
+        self.streaks = streaks or Streaks(deps)
+
     async def post_due(self) -> int:
         """Post last week's table in every channel whose leaderboard time has come."""
         now = self.now()
@@ -133,21 +138,22 @@ class Leaderboards(Service):
     async def weekly_message(self, channel: ChannelRow, week: date, *, title: str) -> Message:
         """Points and on-time reviews of ``week`` (pre-aggregated), and current streaks.
 
-        Streaks are the stored values, which the roll-over job keeps current. Each table
-        comes ranked from the database, cut after its last place with ties kept.
+        Streaks are the ones each member sees with ``/study streak`` (folded through
+        yesterday, and today once kept). Each table is ranked and cut after its last
+        place, with ties kept.
         """
 
         def load(tx: Tx) -> tuple[list[tuple[str, int]], ...]:
             return (
                 tx.activity.week_top(channel.id, week, 10),
-                tx.members.top_streaks(channel.id, 5),
+                self.streaks.shown_in(tx, channel),
                 tx.activity.week_top(channel.id, week, 3, on_time=True),
             )
 
         points, streaks, on_time = await self.store.read(load)
         return messages.leaderboard(
-            title,
-            rank((Entry(n, v) for n, v in points), limit=10),
-            rank((Entry(n, v) for n, v in streaks), limit=5),
-            rank((Entry(n, v) for n, v in on_time), limit=3),
+            f"{title} · {messages.week_text(week)}",
+            board((Entry(n, v) for n, v in points), 10),
+            board((Entry(n, v) for n, v in streaks), 5),
+            board((Entry(n, v) for n, v in on_time), 3),
         )

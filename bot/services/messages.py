@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from bot.core import actions, emoji
 from bot.core.commands import QUIZ_USAGE, STUDY
-from bot.core.leaderboard import Ranked
+from bot.core.leaderboard import Board
 from bot.core.models import Card, Grade
 from bot.core.points import table_markdown
 from bot.core.replies import Button, Message, Style, moment
+from bot.core.words import count
 from bot.ports.records import ChannelRow
 from bot.services.policy import Policy
 
@@ -22,6 +23,14 @@ def grade_legend(policy: Policy) -> str:
 def day_text(day: date) -> str:
     """A date as a title shows it: ``Tue 3 Mar``."""
     return f"{day:%a} {day.day} {day:%b}"
+
+
+def week_text(monday: date) -> str:
+    """A week as a title shows it: ``3–9 Mar``, ``24 Feb–2 Mar``."""
+    sunday = monday + timedelta(days=6)
+    if monday.month == sunday.month:
+        return f"{monday.day}–{sunday.day} {sunday:%b}"
+    return f"{monday.day} {monday:%b}–{sunday.day} {sunday:%b}"
 
 
 def daily_post(
@@ -123,20 +132,21 @@ def next_review(grade: Grade, due: datetime, now: datetime) -> str:
     return f"Graded {grade.label}. You will see this card again {when}."
 
 
-def leaderboard(
-    title: str,
-    points: Sequence[Ranked],
-    streaks: Sequence[Ranked],
-    on_time: Sequence[Ranked],
-) -> Message:
-    def block(heading: str, rows: Sequence[Ranked], unit: str) -> list[str]:
-        if not rows:
+def leaderboard(title: str, points: Board, streaks: Board, on_time: Board) -> Message:
+    def block(heading: str, table: Board, one: str, many: str) -> list[str]:
+        if not table.rows:
             return [heading, "  nobody yet"]
-        return [heading] + [f"  {r.rank}. {r.name}: {r.score} {unit}" for r in rows]
+        lines = [heading] + [
+            f"  {r.rank}. {r.name}: {count(r.score, one, many)}" for r in table.rows
+        ]
+        if table.more_tied:
+            tied = count(table.tied_score or 0, one, many)
+            lines.append(f"  … and {table.more_tied} more tied at {tied}")
+        return lines
 
-    lines = block("Points", points, "pts")
-    lines += ["", *block("Active streaks", streaks, "days")]
-    lines += ["", *block("Reviews on time", on_time, "reviews")]
+    lines = block("Points", points, "pt", "pts")
+    lines += ["", *block("Active streaks", streaks, "day", "days")]
+    lines += ["", *block("Reviews on time", on_time, "review", "reviews")]
     return Message(title=f"🏆 {title}", lines=tuple(lines), kind="leaderboard")
 
 

@@ -18,11 +18,14 @@ from typing import Any
 
 import structlog
 
+from bot.core import words
 from bot.core.actions import forget_confirm
 from bot.core.models import Actor
 from bot.core.replies import Button, Message, Reply, Style, in_place, private
+from bot.ports.records import MembershipRow
 from bot.ports.store import Tx
-from bot.services.base import Service
+from bot.services.base import Deps, Service
+from bot.services.streaks import Streaks
 
 log = structlog.get_logger("studybot.privacy")
 
@@ -36,12 +39,27 @@ DONE = "Done: everything I stored about you is deleted."
 
 
 class Privacy(Service):
+    def __init__(self, deps: Deps, *, streaks: Streaks | None = None) -> None:
+        super().__init__(deps)
+        self.streaks = streaks or Streaks(deps)
+
     async def export(self, actor: Actor) -> Reply:
         now = self.now()
 
         def unit(tx: Tx) -> dict[str, Any] | None:
             member = tx.members.find(actor.platform, actor.workspace, actor.user)
-            return None if member is None else tx.personal.export(member.id)
+            if member is None:
+                return None
+            document = tx.personal.export(member.id)
+            if document is None:
+                return None
+            # The stored streak rows are a cache folded through yesterday; this is the
+            # streak as /study streak and the leaderboard show it today.
+            document["streaks"] = [
+                self._streak(tx, membership)
+                for membership in tx.members.memberships(member_id=member.id)
+            ]
+            return document
 
         document = await self.store.read(unit)
         if document is None:
@@ -51,14 +69,28 @@ class Privacy(Service):
         tables = document["tables"]
         count = sum(len(rows) for rows in tables.values())
         summary = (
-            f"{count} records: {len(tables.get('answers', []))} answers, "
-            f"{len(tables.get('reviews', []))} reviews, "
-            f"{len(tables.get('card_states', []))} cards scheduled."
+            f"{words.count(count, 'record')}: "
+            f"{words.count(len(tables.get('answers', [])), 'answer')}, "
+            f"{words.count(len(tables.get('reviews', [])), 'review')}, "
+            f"{words.count(len(tables.get('card_states', [])), 'card')} scheduled."
         )
         return Reply(
             messages=(Message(title="Your studybot data", lines=(summary,), kind="export"),),
             data={"export": text, "filename": f"studybot-export-{now:%Y-%m-%d}.json"},
         )
+
+    def _streak(self, tx: Tx, membership: MembershipRow) -> dict[str, Any]:
+        channel = tx.channels.get(membership.channel_id)
+        if channel is None:
+            return {"channel_id": membership.channel_id}
+        state, value = self.streaks.current(tx, channel, membership)
+        return {
+            "channel_id": channel.id,
+            "streak": value,
+            "best": max(state.best, value),
+            "freezes": state.freezes,
+            "as_of": self.streaks.today(channel, membership).isoformat(),
+        }
 
     async def confirm_forget(self, actor: Actor) -> Reply:
         def unit(tx: Tx) -> str | None:

@@ -11,7 +11,15 @@ import structlog
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.models import Actor
 from bot.core.schedule import local_date, zone
-from bot.core.streaks import StreakHistory, StreakState, advance, repaired, replay, shown
+from bot.core.streaks import (
+    StreakHistory,
+    StreakState,
+    advance,
+    counts_today,
+    repaired,
+    replay,
+    shown,
+)
 from bot.ports.records import ChannelRow, MembershipRow
 from bot.ports.store import Tx
 from bot.services.base import Service
@@ -45,14 +53,28 @@ class Streaks(Service):
         state = advance(membership.streak, history, today - timedelta(days=1))
         return state, shown(state, today, history)
 
+    def shown_in(self, tx: Tx, channel: ChannelRow) -> list[tuple[str, int]]:
+        """(name, streak shown today) of every member of the channel with a streak: the
+        same number ``/study streak`` gives each of them."""
+        shown_now = (
+            (m.member.name, self.current(tx, channel, m)[1])
+            for m in tx.members.memberships(channel_id=channel.id)
+        )
+        return [(name, value) for name, value in shown_now if value > 0]
+
     def recomputed(self, tx: Tx, channel: ChannelRow, membership: MembershipRow) -> StreakState:
-        """The streak recomputed from history alone (what the stored cache must equal)."""
+        """The streak recomputed from history alone (what the stored cache must equal):
+        folded through yesterday, or through today when a repair settled today."""
         today = self.today(channel, membership)
-        return replay(self.history(tx, channel, membership), today - timedelta(days=1))
+        history = self.history(tx, channel, membership)
+        settled = today if today in (history.repairs or {}) else today - timedelta(days=1)
+        return replay(history, settled)
 
     async def roll_over(self) -> int:
         """Fold every stale streak up to its member's yesterday; returns how many moved."""
-        before = self.now().date() + timedelta(days=1)
+        # No member's yesterday is later than yesterday at UTC+14: only streaks folded to
+        # before that can be stale (not every membership, every hour).
+        before = (self.now() + timedelta(hours=14)).date() - timedelta(days=1)
         stale = await self.store.read(lambda tx: tx.members.stale_streaks(before))
 
         def unit(tx: Tx) -> int:
@@ -87,8 +109,19 @@ class Streaks(Service):
         value = int(value_text)
         target = self._find_member(tx, channel, who)
         state, before = self.current(tx, channel, target)
-        through = self.today(channel, target) - timedelta(days=1)
-        state = repaired(replace(state, evaluated_through=through), value)
+        # What is shown from now on is the value given. A day already kept today is in
+        # the number shown, so the repair folds today and then sets the value; otherwise
+        # it applies after yesterday and today's answer, when it comes, adds one as usual.
+        # Replay reads it the same way: after folding its effective date, the value.
+        today = self.today(channel, target)
+        history = self.history(tx, channel, target, state.evaluated_through)
+        if counts_today(state, today, history):
+            through = today
+            state = advance(state, history, today)
+        else:
+            through = today - timedelta(days=1)
+            state = replace(state, evaluated_through=through)
+        state = repaired(state, value)
         tx.members.save_streak(channel.id, target.member.id, state)
         tx.audit.record(
             channel.id,

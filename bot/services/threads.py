@@ -9,6 +9,7 @@ from bot.core.errors import InvalidInput, NotAllowed, NotFound, NotYet
 from bot.core.models import Actor, Grade, Place
 from bot.core.points import Kind
 from bot.core.replies import Reply, note
+from bot.core.words import count
 from bot.ports.records import AnswerRow, ChannelRow, MemberRow, PostRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -122,7 +123,9 @@ class Threads(Service):
         if before_reveal:
             actions.append((Kind.EARLY_ANSWER, ref))
         points = self.record_all(tx, member, actions, day=day, now=now)
-        text_reply = f"Answer recorded (+{points} points)." if points else "Answer recorded."
+        text_reply = (
+            f"Answer recorded (+{count(points, 'point')})." if points else "Answer recorded."
+        )
         return Reply(messages=note(text_reply).messages, react=self.policy.ack_emoji)
 
     async def edit(
@@ -217,7 +220,7 @@ class Threads(Service):
     def _closed_text(self) -> str:
         days = self.policy.grade_window.days
         return (
-            f"This question closed for grading {days} days after its reveal; "
+            f"This question closed for grading {count(days, 'day')} after its reveal; "
             "grade it when it comes back to you by DM."
         )
 

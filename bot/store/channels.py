@@ -236,24 +236,6 @@ class Members:
         rows = self._conn.execute(query.order_by(channel_members.c.member_id))
         return [_membership(r) for r in rows]
 
-    def top_streaks(self, channel_id: int, places: int) -> list[tuple[str, int]]:
-        """(name, streak) of the channel's top ``places`` stored streaks, ties kept."""
-        current = channel_members.c.streak_current
-        base = (
-            select(members.c.name, current)
-            .join(members, members.c.id == channel_members.c.member_id)
-            .where(channel_members.c.channel_id == channel_id, current > 0)
-        )
-        nth = (
-            base.with_only_columns(current)
-            .order_by(current.desc())
-            .limit(1)
-            .offset(places - 1)
-            .scalar_subquery()
-        )
-        query = base.where(current >= func.coalesce(nth, 0)).order_by(current.desc())
-        return [(name, int(value)) for name, value in self._conn.execute(query)]
-
     def folded_since(self, day: date) -> list[MembershipRow]:
         query = (
             select(channel_members, members)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.leaderboard import Entry, rank
+from bot.core.leaderboard import Entry, board, rank
 from bot.core.models import Grade
 from bot.core.points import TABLE, Kind, award, table_markdown
 from bot.core.srs import Srs
@@ -36,9 +36,21 @@ def test_ties_share_a_rank() -> None:
     assert [(r.rank, r.name) for r in ranked] == [(1, "b"), (2, "a"), (2, "c"), (4, "d")]
 
 
-def test_limit_never_splits_a_tie() -> None:
-    ranked = rank([Entry("a", 3), Entry("b", 3), Entry("c", 3), Entry("d", 1)], limit=2)
-    assert [r.name for r in ranked] == ["a", "b", "c"]
+def test_a_board_cut_at_its_size_counts_the_rest_of_the_tie() -> None:
+    table = board([Entry("top", 5)] + [Entry(f"m{n:02}", 1) for n in range(29)], 10)
+    assert [r.rank for r in table.rows] == [1] + [2] * 9
+    assert (table.more_tied, table.tied_score) == (20, 1)
+    below = board([Entry("a", 3), Entry("b", 3), Entry("c", 2)], 2)
+    assert ([r.name for r in below.rows], below.more_tied, below.tied_score) == (["a", "b"], 0, None)
+
+
+@given(st.lists(st.integers(0, 5), max_size=40), st.integers(1, 10))
+def test_a_board_never_shows_more_than_its_size(scores: list[int], size: int) -> None:
+    table = board([Entry(f"m{i}", s) for i, s in enumerate(scores)], size)
+    assert len(table.rows) == min(size, len(scores))
+    assert len(table.rows) + table.more_tied == sum(
+        1 for s in scores if table.rows and s >= table.rows[-1].score
+    )
 
 
 @given(st.lists(st.tuples(st.text(min_size=1, max_size=5), st.integers(0, 50)), max_size=30))

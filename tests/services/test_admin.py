@@ -117,11 +117,16 @@ async def test_streak_repair_is_audited(
     assert "1 day" in text_of(await run(study, world.bob, world.channel, "/study streak"))
     reply = await run(study, world.admin, world.channel, "/study streak Bob 12 lost to an outage")
     assert "now 12 (was 1)" in text_of(reply)
-    assert "13 days" in text_of(await run(study, world.bob, world.channel, "/study streak"))
+    # The number the repair names is the number everyone sees, today already kept or not.
+    assert "12 days" in text_of(await run(study, world.bob, world.channel, "/study streak"))
+    assert "Bob" in text_of(await run(study, world.bob, world.channel, "/study leaderboard"))
+    assert "12" in text_of(await run(study, world.bob, world.channel, "/study leaderboard"))
+    again = await run(study, world.admin, world.channel, "/study streak Bob 12 same again")
+    assert "now 12 (was 12)" in text_of(again)
     assert is_error(await run(study, world.admin, world.channel, "/study streak Nobody 3"))
     assert is_error(await run(study, world.admin, world.channel, "/study streak Bob lots"))
     with sync_tx(store) as tx:
-        (entry,) = tx.audit.entries(1)
+        entry, _again = tx.audit.entries(1)
         assert (entry["old_value"], entry["new_value"], entry["reason"]) == (
             1,
             12,

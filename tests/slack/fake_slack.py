@@ -59,6 +59,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    retry_after: int = 0
+    """The ``Retry-After`` seconds a 429 asked for (0 when the call was not throttled)."""
 
 
 @dataclass
@@ -200,6 +202,7 @@ class FakeSlack:
             self.rate_limited[method] = self.rate_limited.get(method, 0) + self.faults.storm()
         retry_after = self._throttle(method, channel)
         if retry_after is not None:
+            call.retry_after = retry_after
             self.throttled.append(call)
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},

@@ -410,7 +410,8 @@ async def check(
     violations += [
         f"posted {n} times: {k}"
         for k, n in keys.items()
-        if str(k).startswith(("studybot:reveal:", "studybot:leaderboard:")) and n > 1
+        if str(k).startswith(("studybot:reveal:", "studybot:leaderboard:", "studybot:notice:"))
+        and n > 1
     ]
     env = run.env()
     grace = GRACE

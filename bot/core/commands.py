@@ -141,7 +141,12 @@ STUDY: tuple[Subcommand, ...] = (
         ),
     ),
     Subcommand(
-        "post-now", "/study post-now", "post today's question now", admin=True, in_channel=True
+        "post-now",
+        "/study post-now [confirm]",
+        "post today's question now (confirm: a missed day, late on purpose)",
+        admin=True,
+        in_channel=True,
+        options=(_word("confirm", "Yes, post today's missed question late"),),
     ),
     Subcommand(
         "reveal-now",

@@ -3,9 +3,10 @@
 A streak belongs to a member in a channel. Its *required days* are the channel's posting
 weekdays, read as dates in the member's timezone. A required day is *kept* by any study
 action that day (answering or grading the daily question, clearing a follow-up,
-finishing a quiz). Off-days and *forgiven* days (the bot failed to post, or an admin
-skipped the day) change nothing. A missed required day spends a freeze if one is banked,
-otherwise the streak resets. Every 7 kept days earn a freeze, at most 2 banked.
+finishing a quiz). Off-days change nothing; *forgiven* days (the bot failed to post, or
+an admin skipped the day) count when kept and cost nothing when not. A missed required
+day spends a freeze if one is banked, otherwise the streak resets. Every 7 kept days
+earn a freeze, at most 2 banked.
 
 The stored streak is only a cache of ``replay``: the same fold over the same history
 always gives the same state, which the daily roll-over and the crash tests rely on.
@@ -47,8 +48,9 @@ class StreakHistory:
 def step(
     state: StreakState, day: date, *, required: bool, kept: bool, forgiven: bool
 ) -> StreakState:
-    """Fold one day into the state."""
-    if not required or forgiven:
+    """Fold one day into the state. A forgiven day can still be kept (the question was
+    posted late on purpose, or a quiz was taken); it only never costs anything."""
+    if not required:
         return replace(state, evaluated_through=day)
     if kept:
         current = state.current + 1
@@ -58,6 +60,8 @@ def step(
             progress = 0
             freezes = min(MAX_FREEZES, freezes + 1)
         return StreakState(current, max(state.best, current), freezes, progress, day)
+    if forgiven:
+        return replace(state, evaluated_through=day)
     if state.freezes > 0:
         return replace(state, freezes=state.freezes - 1, evaluated_through=day)
     return replace(state, current=0, progress=0, evaluated_through=day)
@@ -100,11 +104,10 @@ def replay(history: StreakHistory, through: date) -> StreakState:
 
 def counts_today(state: StreakState, today: date, history: StreakHistory) -> bool:
     """Whether today is kept and will add a day when it is folded (not yet folded, a
-    required day, not forgiven): the day shown streaks count before it is over."""
+    required day): the day shown streaks count before it is over."""
     return (
         today in history.kept
         and today.weekday() in history.required_weekdays
-        and today not in history.forgiven
         and (state.evaluated_through is None or state.evaluated_through < today)
     )
 

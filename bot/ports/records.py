@@ -186,3 +186,14 @@ class InboxRow:
     """JSON, as the adapter wrote it."""
     received_at: datetime
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRow:
+    """A one-off public note of the bot's own, sent once per (channel, key)."""
+
+    channel_id: int
+    key: str
+    text: str
+    status: str
+    claimed_at: datetime | None

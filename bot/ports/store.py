@@ -26,6 +26,7 @@ from bot.ports.records import (
     GradeRow,
     MemberRow,
     MembershipRow,
+    NoticeRow,
     PostRow,
     QuizRow,
     StoredCardState,
@@ -166,6 +167,18 @@ class PostsRepo(Protocol):
     ) -> PostRow | None:
         """Insert the post for (channel, local date); ``None`` if one already exists."""
         ...
+
+    def revive_missed(
+        self,
+        post_id: int,
+        *,
+        card_key: str,
+        topic: str,
+        cycle: int,
+        new_cycle: bool,
+        token: str,
+        now: datetime,
+    ) -> PostRow | None: ...
 
     def reclaim(self, post_id: int, token: str, now: datetime, old_token: str | None) -> bool:
         """Take over a stale intent (only if nobody else took it since we looked)."""
@@ -388,6 +401,18 @@ class StreakAuditRepo(Protocol):
     def entries(self, channel_id: int) -> list[dict[str, Any]]: ...
 
 
+class NoticesRepo(Protocol):
+    def add(self, channel_id: int, key: str, text: str, now: datetime) -> bool: ...
+
+    def due(self, claimed_before: datetime, limit: int = 200) -> list[NoticeRow]: ...
+
+    def claim(self, notice: NoticeRow, now: datetime, claimed_before: datetime) -> bool: ...
+
+    def record(self, channel_id: int, key: str, ref: str, now: datetime) -> None: ...
+
+    def get(self, channel_id: int, key: str) -> NoticeRow | None: ...
+
+
 class Tx(Protocol):
     """One transaction, with a repository per area."""
 
@@ -402,6 +427,9 @@ class Tx(Protocol):
 
     @property
     def leaderboards(self) -> LeaderboardsRepo: ...
+
+    @property
+    def notices(self) -> NoticesRepo: ...
 
     @property
     def answers(self) -> AnswersRepo: ...

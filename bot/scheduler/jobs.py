@@ -39,6 +39,7 @@ def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[J
         # What is due now goes first; claims a crash left behind are looked up after, so
         # a slow lookup (429s on a channel's history) never makes another post late.
         report = await study.posting.post_due()
+        await study.notices.send_due()  # a missed day's note, right after the day's post
         revealed = await study.posting.reveal_due()
         boards = await study.leaderboards.post_due()
         fixed = await study.posting.reconcile() + await study.leaderboards.reconcile()

@@ -165,6 +165,42 @@ def help_message(policy: Policy) -> Message:
     return Message(title="studybot help", lines=tuple(lines))
 
 
+def days_text(days: list[date]) -> str:
+    """``the question of Tue 3 Mar``, ``… of Mon 3 Mar and Tue 4 Mar``, ``… of 5 days, …``."""
+    if len(days) == 1:
+        return f"the question of {day_text(days[0])}"
+    if len(days) == 2:
+        return f"the questions of {day_text(days[0])} and {day_text(days[1])}"
+    return f"the questions of {len(days)} days, {day_text(days[0])} to {day_text(days[-1])}"
+
+
+def span_text(span: timedelta) -> str:
+    hours, rest = divmod(int(span.total_seconds()) // 60, 60)
+    return count(hours, "hour") if not rest else count(hours * 60 + rest, "minute")
+
+
+def missed_note(
+    days: list[date], *, due_at: datetime, tz: str, grace: timedelta, today_missed: bool
+) -> str:
+    """The one public note after an outage: what was missed, why, and that it is forgiven."""
+    text = (
+        f"📭 I missed {days_text(days)}: I could not post at {moment(due_at, tz)} and was "
+        f"back only after the {span_text(grace)} I may post late. Missed days are forgiven: "
+        "nobody's streak suffers."
+    )
+    if today_missed:
+        text += " An admin can still post today's question late: /study post-now confirm."
+    return text
+
+
+def missed_confirm(day: date) -> str:
+    return (
+        f"Today's question ({day_text(day)}) was missed while I was away. To post it late "
+        "on purpose, type /study post-now confirm; the day stays forgiven, so nobody's "
+        "streak suffers from it."
+    )
+
+
 def note_message(text: str) -> Message:
     return Message(lines=(text,))
 

@@ -18,7 +18,7 @@ import structlog
 
 from bot.core.errors import ChatError, InvalidInput, NotFound, TargetUnavailable
 from bot.core.models import Card
-from bot.core.rotation import pick_next
+from bot.core.rotation import Pick, pick_next
 from bot.core.schedule import (
     local_date,
     next_post_at,
@@ -92,6 +92,7 @@ class Posting(Service):
         if fresh is None or fresh.next_post_at is None or fresh.next_post_at > now:
             return []  # another process advanced it
         to_send: list[tuple[PostRow, Card]] = []
+        missed: list[tuple[date, datetime]] = []
         when = fresh.next_post_at
         while when <= now:
             day = local_date(when, zone(fresh.settings.tz))
@@ -100,6 +101,7 @@ class Posting(Service):
             elif now - when > self.policy.grace:
                 if self._mark(tx, fresh, day, when, now, "missed"):
                     counts["missed"] += 1
+                    missed.append((day, when))
                     log.info("post_missed", channel=fresh.id, day=str(day))
             else:
                 claimed = self._claim(tx, fresh, day, when, now)
@@ -108,7 +110,22 @@ class Posting(Service):
                     fresh = tx.channels.get(fresh.id) or fresh
             when = next_post_at(fresh.settings, when)
         tx.channels.set_next(fresh.id, post_at=when)
+        if missed:  # one note for the whole outage, queued with the days it reports
+            self._note_missed(tx, fresh, missed, now)
         return to_send
+
+    def _note_missed(
+        self, tx: Tx, channel: ChannelRow, missed: list[tuple[date, datetime]], now: datetime
+    ) -> None:
+        today = local_date(now, zone(channel.settings.tz))
+        text = messages.missed_note(
+            [day for day, _ in missed],
+            due_at=missed[0][1],
+            tz=channel.settings.tz,
+            grace=self.policy.grace,
+            today_missed=missed[-1][0] == today,
+        )
+        tx.notices.add(channel.id, f"missed:{missed[0][0].isoformat()}", text, now)
 
     async def reconcile(self) -> int:
         """Finish posts and reveals whose claimant vanished; returns how many were fixed."""
@@ -155,7 +172,13 @@ class Posting(Service):
             await self._record_post(channel, post, found, now, caught_up=True)
             return True
         if post.scheduled_for is not None and now - post.scheduled_for > self.policy.grace:
-            await self.store.write(partial(_set_status, post.id, "missed"))
+            scheduled = post.scheduled_for
+
+            def miss(tx: Tx) -> None:
+                _set_status(post.id, "missed", tx)
+                self._note_missed(tx, channel, [(post.local_date, scheduled)], now)
+
+            await self.store.write(miss)
             return False
         return await self._send(channel, post, card, caught_up=True)
 
@@ -169,12 +192,21 @@ class Posting(Service):
 
     # ---- admin actions ----------------------------------------------------------------
 
-    async def post_now(self, channel: ChannelRow) -> PostRow:
+    async def post_now(self, channel: ChannelRow, *, confirm: bool = False) -> PostRow:
+        """Post today's question now; a day already missed only with ``confirm`` (it is
+        posted late on purpose, and stays forgiven)."""
         now = self.now()
         day = local_date(now, zone(channel.settings.tz))
 
         def claim(tx: Tx) -> tuple[PostRow, Card]:
             existing = tx.posts.on_date(channel.id, day)
+            if existing is not None and existing.status == "missed":
+                if not confirm:
+                    raise InvalidInput(messages.missed_confirm(existing.local_date))
+                revived = self._revive(tx, channel, existing, now)
+                if revived is None:
+                    raise InvalidInput("Today's question was claimed a moment ago; nothing to do.")
+                return revived
             if existing is not None:
                 raise InvalidInput(_already(existing))
             claimed = self._claim(tx, channel, day, now, now)
@@ -229,14 +261,36 @@ class Posting(Service):
         )
         return row is not None
 
-    def _claim(
-        self, tx: Tx, channel: ChannelRow, day: date, when: datetime, now: datetime
-    ) -> tuple[PostRow, Card] | None:
+    def _pick(self, tx: Tx, channel: ChannelRow) -> tuple[Pick, int]:
         cards = self.decks.for_channel(channel.settings)
         used = tx.posts.used_in_cycle(channel.id, channel.cycle)
         recent = tx.posts.recent_topics(channel.id)
         pick = pick_next(cards, used, recent, salt=f"{channel.id}:{channel.cycle}")
-        cycle = channel.cycle + 1 if pick.new_cycle else channel.cycle
+        return pick, channel.cycle + 1 if pick.new_cycle else channel.cycle
+
+    def _revive(
+        self, tx: Tx, channel: ChannelRow, missed: PostRow, now: datetime
+    ) -> tuple[PostRow, Card] | None:
+        pick, cycle = self._pick(tx, channel)
+        post = tx.posts.revive_missed(
+            missed.id,
+            card_key=pick.card.key,
+            topic=pick.card.topic,
+            cycle=cycle,
+            new_cycle=pick.new_cycle,
+            token=uuid.uuid4().hex,
+            now=now,
+        )
+        if post is None:
+            return None
+        if pick.new_cycle:
+            tx.channels.set_next(channel.id, cycle=cycle)
+        return post, pick.card
+
+    def _claim(
+        self, tx: Tx, channel: ChannelRow, day: date, when: datetime, now: datetime
+    ) -> tuple[PostRow, Card] | None:
+        pick, cycle = self._pick(tx, channel)
         post = tx.posts.claim(
             channel.id,
             day,
@@ -352,5 +406,5 @@ def _already(post: PostRow) -> str:
     if post.status == "skipped":
         return f"Today ({post.local_date}) was skipped; there is no question to post."
     if post.status == "missed":
-        return f"Today's question ({post.local_date}) was missed; it will not be posted late."
+        return f"Today's question ({post.local_date}) was missed; the day is forgiven already."
     return f"Today's question ({post.local_date}) is already posted."

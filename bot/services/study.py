@@ -27,6 +27,7 @@ from bot.services.inflight import InFlight
 from bot.services.info import Info
 from bot.services.leaderboards import Leaderboards
 from bot.services.learning import Learning
+from bot.services.notices import Notices
 from bot.services.posting import Posting
 from bot.services.privacy import Privacy
 from bot.services.quiz import Quiz
@@ -83,6 +84,7 @@ class StudyBot(Service):
         self.privacy = privacy or Privacy(deps, streaks=self.streaks)
         self.tuning = tuning or Tuning(deps)
         self.inbox = inbox or Inbox(deps)
+        self.notices = Notices(deps)
         self.inflight = InFlight()
         self.routes = self._routes()
 
@@ -171,7 +173,7 @@ class StudyBot(Service):
         if channel is None:
             raise InvalidInput("This channel is not set up; run /study setup first.")
         if sub == "post-now":
-            post = await self.posting.post_now(channel)
+            post = await self.posting.post_now(channel, confirm=cmd.args[:1] == ("confirm",))
             return private(Message(lines=(f"Posted the question of {post.local_date}.",)))
         if sub == "reveal-now":
             post = await self.posting.reveal_now(channel)

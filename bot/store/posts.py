@@ -150,6 +150,36 @@ class Posts:
             return None
         return self.on_date(channel_id, local_date)
 
+    def revive_missed(
+        self,
+        post_id: int,
+        *,
+        card_key: str,
+        topic: str,
+        cycle: int,
+        new_cycle: bool,
+        token: str,
+        now: datetime,
+    ) -> PostRow | None:
+        """Claim a missed day to post it late on purpose (it stays forgiven); ``None`` if it
+        is no longer missed."""
+        result = self._conn.execute(
+            update(daily_posts)
+            .where(daily_posts.c.id == post_id, daily_posts.c.status == "missed")
+            .values(
+                status=INTENT,
+                forgiven=True,
+                card_key=card_key,
+                topic=topic,
+                cycle=cycle,
+                new_cycle=new_cycle,
+                scheduled_for=now,
+                claimed_at=now,
+                claim_token=token,
+            )
+        )
+        return self.get(post_id) if result.rowcount == 1 else None
+
     def reclaim(self, post_id: int, token: str, now: datetime, old_token: str | None) -> bool:
         """Take over a stale intent (only if nobody else took it since we looked)."""
         result = self._conn.execute(
@@ -249,11 +279,12 @@ class Posts:
         return [r[0] for r in self._conn.execute(query)][::-1]
 
     def forgiven_dates(self, channel_id: int, since: date) -> set[date]:
-        """Local dates the bot failed to post (missed) or an admin skipped."""
+        """Local dates the bot failed to post (missed, even if posted late on purpose since)
+        or an admin skipped."""
         query = select(daily_posts.c.local_date).where(
             daily_posts.c.channel_id == channel_id,
             daily_posts.c.local_date >= since,
-            daily_posts.c.status.in_(("missed", "skipped")),
+            daily_posts.c.status.in_(("missed", "skipped")) | daily_posts.c.forgiven,
         )
         return {r[0] for r in self._conn.execute(query)}
 

@@ -24,6 +24,7 @@ from bot.store.export import PersonalData
 from bot.store.followups import Followups
 from bot.store.inbox import Inbox
 from bot.store.learning import Answers, Quizzes, Reviews
+from bot.store.notices import Notices
 from bot.store.posts import Leaderboards, Posts
 from bot.store.progress import Activity, Events, StreakAudit
 from bot.store.tables import metadata
@@ -42,6 +43,7 @@ class SqlTx:
         self.members = Members(conn)
         self.posts = Posts(conn)
         self.leaderboards = Leaderboards(conn)
+        self.notices = Notices(conn)
         self.answers = Answers(conn)
         self.reviews = Reviews(conn)
         self.followups = Followups(conn)

@@ -3,8 +3,8 @@
 Every exactly-once rule of DESIGN.md is a unique constraint here:
 one daily post per (channel, local date), one answer per (post, member), one grade per
 (post's reveal, member), one processed event per (platform, event id), one follow-up per
-(member, card, due instant), one leaderboard per (channel, week), one activity row per
-(member, kind, reference).
+(member, card, due instant), one leaderboard per (channel, week), one notice per
+(channel, key), one activity row per (member, kind, reference).
 """
 
 from __future__ import annotations
@@ -159,6 +159,8 @@ daily_posts = Table(
     Column("claimed_at", UTCDateTime),
     Column("claim_token", String(40)),
     Column("caught_up", Boolean, nullable=False, default=False),
+    # A missed day an admin posted late on purpose: sent, and still forgiven.
+    Column("forgiven", Boolean, nullable=False, default=False),
     Column("posted_at", UTCDateTime),
     Column("message_ref", String(64)),
     Column("thread_ref", String(64)),
@@ -314,6 +316,23 @@ leaderboards = Table(
     Column("posted_at", UTCDateTime),
     PrimaryKeyConstraint("channel_id", "week_start"),
 )
+
+notices = Table(
+    "notices",
+    metadata,
+    _channel_fk(),
+    Column("key", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("claimed_at", UTCDateTime),
+    Column("message_ref", String(64)),
+    Column("posted_at", UTCDateTime),
+    PrimaryKeyConstraint("channel_id", "key"),
+    Index("ix_notices_status", "status", "claimed_at"),
+)
+"""One-off public notes of the bot's own (a missed day, a settings summary): one row per
+(channel, key), claimed before it is sent and looked up by its key after a crash."""
 
 processed_events = Table(
     "processed_events",

@@ -1,0 +1,73 @@
+"""Notices: one-off public notes, each claimed once per (channel, key) and recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Connection, RowMapping
+
+from bot.ports.records import NoticeRow
+from bot.store import convert
+from bot.store.tables import notices
+
+PENDING = "pending"
+CLAIMED = "claimed"
+POSTED = "posted"
+
+
+class Notices:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, channel_id: int, key: str, text: str, now: datetime) -> bool:
+        """Queue a notice; False if one with this key was queued before (nothing changes)."""
+        stmt = convert.upsert(self._conn, notices).values(
+            channel_id=channel_id, key=key, text=text, status=PENDING, created_at=now
+        )
+        return self._conn.execute(stmt.on_conflict_do_nothing()).rowcount == 1
+
+    def due(self, claimed_before: datetime, limit: int = 200) -> list[NoticeRow]:
+        """Notices not sent yet: never claimed, or claimed by a process that vanished."""
+        query = (
+            select(notices)
+            .where(
+                or_(
+                    notices.c.status == PENDING,
+                    (notices.c.status == CLAIMED) & (notices.c.claimed_at < claimed_before),
+                )
+            )
+            .order_by(notices.c.created_at)
+            .limit(limit)
+        )
+        return [_row(r._mapping) for r in self._conn.execute(query)]
+
+    def claim(self, notice: NoticeRow, now: datetime, claimed_before: datetime) -> bool:
+        """Take the notice for sending (only if it is still as ``due`` found it)."""
+        still = (
+            (notices.c.status == PENDING)
+            if notice.status == PENDING
+            else (notices.c.status == CLAIMED) & (notices.c.claimed_at < claimed_before)
+        )
+        result = self._conn.execute(
+            update(notices)
+            .where(notices.c.channel_id == notice.channel_id, notices.c.key == notice.key, still)
+            .values(status=CLAIMED, claimed_at=now)
+        )
+        return result.rowcount == 1
+
+    def record(self, channel_id: int, key: str, ref: str, now: datetime) -> None:
+        self._conn.execute(
+            update(notices)
+            .where(notices.c.channel_id == channel_id, notices.c.key == key)
+            .values(status=POSTED, message_ref=ref, posted_at=now)
+        )
+
+    def get(self, channel_id: int, key: str) -> NoticeRow | None:
+        query = select(notices).where(notices.c.channel_id == channel_id, notices.c.key == key)
+        row = self._conn.execute(query).first()
+        return _row(row._mapping) if row is not None else None
+
+
+def _row(r: RowMapping) -> NoticeRow:
+    return NoticeRow(r["channel_id"], r["key"], r["text"], r["status"], r["claimed_at"])

@@ -75,7 +75,9 @@ class FakeChat:
             raise ChatError("connection lost after sending")
         return Posted(ref, target.thread or ref)
 
-    async def find_post(self, target: Target, key: str) -> Posted | None:
+    async def find_post(
+        self, target: Target, key: str, message: Message | None = None
+    ) -> Posted | None:
         """Like the platforms: a channel's history holds top-level messages only; a
         thread's replies are found only by looking in that thread. ``lookups_fail``: the
         lookup itself errors (which is not "not found")."""
@@ -118,7 +120,9 @@ class FakeChat:
             raise ChatError("lookup failed")
         return "not_in_channel" if target.channel in self.gone_channels else None
 
-    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+    async def find_dm(
+        self, workspace: str, user_ref: str, key: str, message: Message | None = None
+    ) -> Posted | None:
         if self.lookups_fail:
             raise ChatError("lookup failed")
         found = self.dm_keys.get(key)

@@ -208,6 +208,38 @@ def subcommand(name: str) -> Subcommand:
     return STUDY[STUDY_NAMES.index(name)]
 
 
+DISCORD_ADMIN_GROUP = "study-admin"
+"""Discord lists the admin-only subcommands under their own command, hidden from others."""
+
+
+def _discord_head(spec: Subcommand) -> str:
+    if spec is QUIZ:
+        return "/quiz"
+    return f"/{DISCORD_ADMIN_GROUP if spec.admin_only else 'study'} {spec.name}"
+
+
+def usage_on(spec: Subcommand, platform: str) -> str:
+    """How the command is typed on ``platform``: Slack and the console take text
+    (``/study setup [key=value ...]``), Discord typed options (``/study-admin setup
+    [time:…] [tz:…] …``)."""
+    if platform != "discord":
+        return spec.usage
+    parts = [_discord_head(spec)]
+    for o in spec.options:
+        shown = f"{o.name}:True" if o.kind == "bool" else f"{o.name}:…"
+        parts.append(shown if o.required else f"[{shown}]")
+    return " ".join(parts)
+
+
+def typed(platform: str, sub: str, *words: str, **values: str) -> str:
+    """One concrete command as a member types it on ``platform``: ``/study post-now
+    confirm`` here, ``/study-admin post-now confirm:True`` on Discord."""
+    if platform == "discord":
+        options = [f"{w}:True" for w in words] + [f"{k}:{v}" for k, v in values.items()]
+        return " ".join([_discord_head(subcommand(sub)), *options])
+    return " ".join(["/study", sub, *words, *(f"{k}={v}" for k, v in values.items())])
+
+
 def from_options(spec: Subcommand, values: Mapping[str, object]) -> Command:
     """The ``Command`` a platform's typed options stand for (its text form's meaning).
 

@@ -42,8 +42,13 @@ def award(kind: Kind, already_today: int) -> int:
     return max(0, min(rule.points, rule.daily_cap - already_today))
 
 
+def table_lines() -> list[str]:
+    """The points table as a list, for chat (no platform draws Markdown tables)."""
+    return [f"• {r.description}: {r.points} (at most {r.daily_cap} a day)" for r in TABLE.values()]
+
+
 def table_markdown() -> str:
-    """The points table as Markdown, for the README and ``/study help``."""
+    """The points table as Markdown, for the README."""
     lines = ["| action | points | daily cap |", "|---|---:|---:|"]
     lines += [f"| {r.description} | {r.points} | {r.daily_cap} |" for r in TABLE.values()]
     return "\n".join(lines)

@@ -31,13 +31,18 @@ class Chat(Protocol):
     ) -> Posted:
         """Post to a channel (or into ``target.thread``); ``thread`` opens one on it.
 
-        ``key`` identifies the post for exactly-once delivery: the adapter attaches it
-        (Slack metadata, a Discord nonce/footer) so ``find_post`` can find it again.
+        ``key`` identifies the post for exactly-once delivery: the adapter attaches it as
+        data, never as visible text (Slack metadata, a Discord nonce) so ``find_post``
+        can find it again.
         """
         ...
 
-    async def find_post(self, target: Target, key: str) -> Posted | None:
-        """A message posted earlier with ``key``, if the platform has it."""
+    async def find_post(self, target: Target, key: str, message: Message) -> Posted | None:
+        """A message posted earlier with ``key``, if the platform has it.
+
+        ``message`` is the message that was sent with ``key`` (or one built the same way):
+        a platform that cannot read the key back (Discord keeps it only as a short-lived
+        nonce) recognises the bot's message by its look. Others may ignore it."""
         ...
 
     async def react(self, target: Target, message_ref: str, emoji: str) -> None: ...
@@ -48,8 +53,11 @@ class Chat(Protocol):
         """DM a member; ``key`` lets ``find_dm`` find the message again."""
         ...
 
-    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
-        """A DM sent earlier with ``key``, if the platform has it."""
+    async def find_dm(
+        self, workspace: str, user_ref: str, key: str, message: Message
+    ) -> Posted | None:
+        """A DM sent earlier with ``key``, if the platform has it (``message``: as for
+        ``find_post``)."""
         ...
 
     async def edit_dm(

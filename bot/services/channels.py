@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
+from bot.core.commands import typed
 from bot.core.errors import ChatError, InvalidInput
 from bot.core.models import Actor, ChannelSettings, Place, Target
-from bot.core.replies import Message, Reply, private, public
+from bot.core.replies import Message, Reply, moment, private, public
 from bot.core.rotation import eligible
 from bot.core.schedule import local_date, next_leaderboard_at, next_post_at, zone
 from bot.core.setup import apply_setup, describe
@@ -24,7 +25,11 @@ log = structlog.get_logger("studybot.channels")
 def _when(instant: datetime | None, tz: str) -> str:
     if instant is None:
         return "not scheduled"
-    return instant.astimezone(zone(tz)).strftime("%a %Y-%m-%d %H:%M %Z")
+    return moment(instant, tz)
+
+
+SUMMARY_QUIET = timedelta(minutes=2)
+"""How long after the last of a burst of setup changes the channel gets its summary."""
 
 
 class Channels(Service):
@@ -85,8 +90,16 @@ class Channels(Service):
                 base, args, decks=self.decks.decks.keys(), topics=self.decks.topics().keys()
             )
             channel = self.save(tx, place, settings, source="admin", set_up_by=member.id)
-            headline = "Settings saved." if args else "This channel now studies daily."
-            return self._settings_reply(channel, headline, visible=True)
+            if existing is None or not existing.enabled:
+                return public(messages.welcome(channel, place.platform))
+            if settings != existing.settings:  # the channel hears once, after a burst
+                now = self.now()
+                text = messages.settings_summary(channel, actor.name)
+                tx.notices.gather(channel.id, "settings:", text, now, now + SUMMARY_QUIET)
+                headline = "Settings saved. The channel gets a one-line summary shortly."
+            else:
+                headline = "Nothing changed: these are the settings already."
+            return self._settings_reply(channel, headline)
 
         return await self.store.write(unit)
 
@@ -106,17 +119,12 @@ class Channels(Service):
                 "run /study setup again when that is fixed."
             )
 
-    def _settings_reply(
-        self, channel: ChannelRow, headline: str, *, visible: bool = False
-    ) -> Reply:
+    def _settings_reply(self, channel: ChannelRow, headline: str) -> Reply:
         settings = channel.settings
         fields = (*describe(settings), ("next post", _when(channel.next_post_at, settings.tz)))
-        message = Message(
-            title=headline,
-            lines=("Change with /study setup key=value, e.g. time=10:00 days=mon,wed,fri",),
-            fields=fields,
-        )
-        return public(message) if visible else private(message)
+        example = typed(channel.platform, "setup", time="10:00", days="mon,wed,fri")
+        message = Message(title=headline, lines=(f"Change with {example}",), fields=fields)
+        return private(message)
 
     async def status(self, place: Place) -> Reply:
         now = self.now()

@@ -245,7 +245,22 @@ class Dispatch(Service):
         if chat is None:
             return 0  # that platform is not running: the claim waits for it
         try:
-            posted = await chat.find_dm(member.workspace, member.user_ref, row.key)
+            card = self.decks.card(row.card_key)  # the DM as _send builds it, to know it by
+            posted = (
+                await chat.find_dm(
+                    member.workspace,
+                    member.user_ref,
+                    row.key,
+                    messages.card_question(
+                        card,
+                        title=TITLES[row.kind],
+                        show_action=actions.followup_show(row.id),
+                        kind="followup" if row.kind == "review" else "catchup",
+                    ),
+                )
+                if card is not None
+                else None  # its card left the decks: nothing to know it by, nor to re-send
+            )
         except ChatError as exc:
             log.warning("followup_lookup_failed", followup=row.id, error=str(exc))
             return 0

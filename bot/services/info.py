@@ -115,5 +115,5 @@ class Info(Service):
         )
         return private(Message(title=f"Topics ({count(len(pool), 'card')})", lines=lines))
 
-    def help(self) -> Reply:
-        return private(messages.help_message(self.policy))
+    def help(self, platform: str = "console") -> Reply:
+        return private(messages.help_message(self.policy, platform))

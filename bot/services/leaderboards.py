@@ -116,7 +116,15 @@ class Leaderboards(Service):
         if chat is None:
             return False
         try:
-            posted = await chat.find_post(channel.target(), key) if look_first else None
+            posted = (
+                await chat.find_post(
+                    channel.target(),
+                    key,
+                    await self.weekly_message(channel, week, title="Last week's leaderboard"),
+                )
+                if look_first
+                else None
+            )
         except ChatError as exc:  # unknown is not "not there": the claim waits for an answer
             log.warning("leaderboard_lookup_failed", channel=channel.id, error=str(exc))
             return False

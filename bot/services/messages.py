@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from bot.core import actions, emoji
-from bot.core.commands import QUIZ_USAGE, STUDY
+from bot.core.commands import DISCORD_ADMIN_GROUP, QUIZ, STUDY, typed, usage_on
 from bot.core.leaderboard import Board
-from bot.core.models import Card, Grade
-from bot.core.points import table_markdown
+from bot.core.models import Card, ChannelSettings, Grade
+from bot.core.points import table_lines
 from bot.core.replies import Button, Message, Style, moment
 from bot.core.words import count
 from bot.ports.records import ChannelRow
@@ -61,9 +61,15 @@ def daily_post(
     )
 
 
-def reveal(card: Card, *, answered: int, policy: Policy, post_id: int | None = None) -> Message:
-    lines = ["Key points:"]
-    lines += [f"• {point}" for point in card.key_points]
+def reveal(
+    card: Card,
+    *,
+    answered: int,
+    policy: Policy,
+    post_id: int | None = None,
+    day: date | None = None,
+) -> Message:
+    lines = [f"• {point}" for point in card.key_points]
     lines += ["", f"Model answer: {card.answer}"]
     if card.follow_up:
         lines += ["", f"Go deeper: {card.follow_up}"]
@@ -73,7 +79,8 @@ def reveal(card: Card, *, answered: int, policy: Policy, post_id: int | None = N
         f"grade) or react to this message: {grade_legend(policy)}.",
     ]
     buttons = grade_buttons(actions.reveal_grades(post_id)) if post_id is not None else ()
-    return Message(title="💡 The key points", lines=tuple(lines), buttons=buttons, kind="reveal")
+    title = "💡 Key points" + (f" · {day_text(day)}" if day is not None else "")
+    return Message(title=title, lines=tuple(lines), buttons=buttons, kind="reveal")
 
 
 def interval_text(span: timedelta) -> str:
@@ -150,19 +157,82 @@ def leaderboard(title: str, points: Board, streaks: Board, on_time: Board) -> Me
     return Message(title=f"🏆 {title}", lines=tuple(lines), kind="leaderboard")
 
 
-def help_message(policy: Policy) -> Message:
+def help_message(policy: Policy, platform: str = "console") -> Message:
+    """What the bot does, how points work, and every command as this platform types it."""
     lines = [
         "Every posting day I ask one question here. Answer in the thread; at reveal time I "
         "post the key points, and you grade yourself by reacting to them: "
         f"{grade_legend(policy)}. Cards you are about to forget come back to you by DM.",
         "",
-        f"{QUIZ_USAGE}: practice now (count 1-20, default 5)",
+        "Points:",
+        *table_lines(),
     ]
-    lines += [f"{s.usage}: {s.summary}" + (" (admin)" if s.admin else "") for s in STUDY]
-    admin_only = ", ".join(s.name for s in STUDY if s.admin_only)
-    lines += [f"On Discord, {admin_only} are under /study-admin (shown to admins only)."]
-    lines += ["", "Points:", table_markdown()]
-    return Message(title="studybot help", lines=tuple(lines))
+    if platform == "discord":
+        admin_only = ", ".join(s.name for s in STUDY if s.admin_only)
+        lines += ["", f"{admin_only} are under /{DISCORD_ADMIN_GROUP} (shown to admins only)."]
+    fields = [(usage_on(QUIZ, platform), f"{QUIZ.summary} (count 1-20, default 5)")]
+    for spec in STUDY:
+        who = ""
+        if spec.admin and spec.member_forms:
+            who = " (the channel: admins; your own DMs: anyone)"
+        elif spec.admin:
+            who = " (admins)"
+        fields.append((usage_on(spec, platform), spec.summary + who))
+    return Message(title="studybot help", lines=tuple(lines), fields=tuple(fields))
+
+
+def schedule_text(settings: ChannelSettings) -> str:
+    """``mon-fri at 09:30 (Europe/Berlin), key points 6 hours later``."""
+    reveal = settings.reveal
+    if reveal.delay is not None:
+        when = f"{span_text(reveal.delay)} later"
+    else:
+        when = f"at {reveal.describe()}"
+    return (
+        f"{settings.days_text()} at {settings.post_time:%H:%M} ({settings.tz}), key points {when}"
+    )
+
+
+def welcome(channel: ChannelRow, platform: str) -> Message:
+    """The one public message of a first setup: how to take part."""
+    settings = channel.settings
+    first = (
+        f"The first question comes {moment(channel.next_post_at, settings.tz)}."
+        if channel.next_post_at is not None
+        else ""
+    )
+    return Message(
+        title="👋 This channel studies together now",
+        lines=(
+            f"One question a day: {schedule_text(settings)}. Answer it in the thread, then "
+            "grade yourself on the key points with a button or a reaction.",
+            "Questions you are about to forget come back to you by DM; streaks and a weekly "
+            f"leaderboard keep score, and /quiz gives practice any time. {first}",
+            f"{typed(platform, 'help')} lists every command.",
+        ),
+        kind="welcome",
+    )
+
+
+def settings_summary(channel: ChannelRow, who: str) -> str:
+    """The one public line after a burst of setup changes."""
+    settings = channel.settings
+    scope = [
+        f"{name} {value}"
+        for name, value in (
+            ("decks", ",".join(settings.decks)),
+            ("topics", ",".join(settings.topics)),
+            ("levels", ",".join(settings.levels)),
+        )
+        if value
+    ]
+    extra = f"; {', '.join(scope)}" if scope else ""
+    nxt = (
+        f" Next question {moment(channel.next_post_at, settings.tz)}."
+        if channel.next_post_at is not None
+        else ""
+    )
+    return f"⚙️ {who} changed the study settings: {schedule_text(settings)}{extra}.{nxt}"
 
 
 def days_text(days: list[date]) -> str:
@@ -180,7 +250,13 @@ def span_text(span: timedelta) -> str:
 
 
 def missed_note(
-    days: list[date], *, due_at: datetime, tz: str, grace: timedelta, today_missed: bool
+    days: list[date],
+    *,
+    due_at: datetime,
+    tz: str,
+    grace: timedelta,
+    today_missed: bool,
+    platform: str = "console",
 ) -> str:
     """The one public note after an outage: what was missed, why, and that it is forgiven."""
     text = (
@@ -189,15 +265,16 @@ def missed_note(
         "nobody's streak suffers."
     )
     if today_missed:
-        text += " An admin can still post today's question late: /study post-now confirm."
+        late = typed(platform, "post-now", "confirm")
+        text += f" An admin can still post today's question late: {late}."
     return text
 
 
-def missed_confirm(day: date) -> str:
+def missed_confirm(day: date, platform: str = "console") -> str:
     return (
         f"Today's question ({day_text(day)}) was missed while I was away. To post it late "
-        "on purpose, type /study post-now confirm; the day stays forgiven, so nobody's "
-        "streak suffers from it."
+        f"on purpose, type {typed(platform, 'post-now', 'confirm')}; the day stays "
+        "forgiven, so nobody's streak suffers from it."
     )
 
 

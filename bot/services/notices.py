@@ -34,7 +34,7 @@ class Notices(Service):
         """Send every queued notice (and any a vanished process left half-sent)."""
         now = self.now()
         stale = now - self.policy.intent_lease
-        due = await self.store.read(lambda tx: tx.notices.due(stale))
+        due = await self.store.read(lambda tx: tx.notices.due(now, stale))
         sent = 0
         for notice in due:
             item = f"{notice.channel_id}/{notice.key}"
@@ -61,7 +61,7 @@ class Notices(Service):
             try:
                 found: Posted | None = None
                 if notice.status == CLAIMED:  # half-sent by a process that vanished: look
-                    found = await chat.find_post(target, key)
+                    found = await chat.find_post(target, key, Message(lines=(notice.text,)))
                 posted = found or await chat.post(target, Message(lines=(notice.text,)), key=key)
             except TargetUnavailable:
                 ref = ""  # the channel cannot take it (the post path pauses the channel)

@@ -18,6 +18,7 @@ import structlog
 
 from bot.core.errors import ChatError, InvalidInput, NotFound, TargetUnavailable
 from bot.core.models import Card
+from bot.core.replies import Message
 from bot.core.rotation import Pick, pick_next
 from bot.core.schedule import (
     local_date,
@@ -124,6 +125,7 @@ class Posting(Service):
             tz=channel.settings.tz,
             grace=self.policy.grace,
             today_missed=missed[-1][0] == today,
+            platform=channel.platform,
         )
         tx.notices.add(channel.id, f"missed:{missed[0][0].isoformat()}", text, now)
 
@@ -164,7 +166,21 @@ class Posting(Service):
         if channel is None or card is None or chat is None:
             return False
         try:
-            found = await chat.find_post(channel.target(), post_key(post))
+            found = await chat.find_post(
+                channel.target(),
+                post_key(post),
+                messages.daily_post(  # as _send builds it: its title names the day
+                    card,
+                    reveal_at=reveal_due(channel.settings, now),
+                    tz=channel.settings.tz,
+                    day=post.local_date,
+                    policy=self.policy,
+                    new_cycle=post.new_cycle,
+                    deck_title=deck.title
+                    if (deck := self.decks.decks.get(card.deck))
+                    else card.deck,
+                ),
+            )
         except ChatError as exc:  # unknown is not "not there": wait for a lookup that answers
             log.warning("post_lookup_failed", channel=channel.id, error=str(exc))
             return False
@@ -202,7 +218,9 @@ class Posting(Service):
             existing = tx.posts.on_date(channel.id, day)
             if existing is not None and existing.status == "missed":
                 if not confirm:
-                    raise InvalidInput(messages.missed_confirm(existing.local_date))
+                    raise InvalidInput(
+                        messages.missed_confirm(existing.local_date, channel.platform)
+                    )
                 revived = self._revive(tx, channel, existing, now)
                 if revived is None:
                     raise InvalidInput("Today's question was claimed a moment ago; nothing to do.")
@@ -353,6 +371,11 @@ class Posting(Service):
         )
         log.info("post_sent", channel=channel.id, day=str(post.local_date), caught_up=caught_up)
 
+    def _reveal_message(self, card: Card, post: PostRow, answered: int) -> Message:
+        return messages.reveal(
+            card, answered=answered, policy=self.policy, post_id=post.id, day=post.local_date
+        )
+
     async def _reveal(self, post: PostRow, *, reconcile: bool = False) -> bool:
         key = reveal_key(post)
         if key in self.deps.sends:
@@ -379,12 +402,20 @@ class Posting(Service):
         target = channel.target(thread=post.thread_ref)  # a reveal lives in the thread
         try:  # a retry looks first: an earlier send may have landed and lost its answer
             retry = reconcile or post.reveal_status == "intent"
-            found = await chat.find_post(target, reveal_key(post)) if retry else None
+            found = (
+                await chat.find_post(
+                    target,
+                    reveal_key(post),
+                    self._reveal_message(card, post, answered),
+                )
+                if retry
+                else None
+            )
         except ChatError as exc:  # unknown is not "not there": the claim waits
             log.warning("reveal_lookup_failed", post=post.id, error=str(exc))
             return False
         if found is None:
-            message = messages.reveal(card, answered=answered, policy=self.policy, post_id=post.id)
+            message = self._reveal_message(card, post, answered)
             try:
                 found = await chat.post(target, message, key=reveal_key(post))
             except TargetUnavailable as exc:

@@ -112,7 +112,7 @@ class StudyBot(Service):
         """Each subcommand of ``bot.core.commands.STUDY`` and the method that runs it."""
         info, privacy = self.info, self.privacy
         return {
-            "help": lambda a, p, c: _now(info.help()),
+            "help": lambda a, p, c: _now(info.help(p.platform)),
             "streak": self._streak,
             "stats": lambda a, p, c: info.stats(a, p),
             "leaderboard": lambda a, p, c: info.leaderboard(p),

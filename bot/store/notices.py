@@ -27,13 +27,48 @@ class Notices:
         )
         return self._conn.execute(stmt.on_conflict_do_nothing()).rowcount == 1
 
-    def due(self, claimed_before: datetime, limit: int = 200) -> list[NoticeRow]:
-        """Notices not sent yet: never claimed, or claimed by a process that vanished."""
+    def gather(
+        self, channel_id: int, prefix: str, text: str, now: datetime, not_before: datetime
+    ) -> str:
+        """Queue a notice that a later one of the same kind replaces while it waits (a burst
+        of settings changes makes one summary); returns its key."""
+        waiting = self._conn.execute(
+            select(notices.c.key).where(
+                notices.c.channel_id == channel_id,
+                notices.c.status == PENDING,
+                notices.c.key.startswith(prefix, autoescape=True),
+            )
+        ).first()
+        if waiting is not None:
+            self._conn.execute(
+                update(notices)
+                .where(notices.c.channel_id == channel_id, notices.c.key == waiting[0])
+                .where(notices.c.status == PENDING)
+                .values(text=text, not_before=not_before)
+            )
+            return str(waiting[0])
+        key = f"{prefix}{now:%Y%m%dT%H%M%S%f}"
+        self._conn.execute(
+            notices.insert().values(
+                channel_id=channel_id,
+                key=key,
+                text=text,
+                status=PENDING,
+                created_at=now,
+                not_before=not_before,
+            )
+        )
+        return key
+
+    def due(self, now: datetime, claimed_before: datetime, limit: int = 200) -> list[NoticeRow]:
+        """Notices to send: pending and past their quiet time, or claimed by a process
+        that vanished."""
         query = (
             select(notices)
             .where(
                 or_(
-                    notices.c.status == PENDING,
+                    (notices.c.status == PENDING)
+                    & (notices.c.not_before.is_(None) | (notices.c.not_before <= now)),
                     (notices.c.status == CLAIMED) & (notices.c.claimed_at < claimed_before),
                 )
             )

@@ -325,6 +325,7 @@ notices = Table(
     Column("text", Text, nullable=False),
     Column("status", String(10), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("not_before", UTCDateTime),
     Column("claimed_at", UTCDateTime),
     Column("message_ref", String(64)),
     Column("posted_at", UTCDateTime),

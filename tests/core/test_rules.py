@@ -41,7 +41,11 @@ def test_a_board_cut_at_its_size_counts_the_rest_of_the_tie() -> None:
     assert [r.rank for r in table.rows] == [1] + [2] * 9
     assert (table.more_tied, table.tied_score) == (20, 1)
     below = board([Entry("a", 3), Entry("b", 3), Entry("c", 2)], 2)
-    assert ([r.name for r in below.rows], below.more_tied, below.tied_score) == (["a", "b"], 0, None)
+    assert ([r.name for r in below.rows], below.more_tied, below.tied_score) == (
+        ["a", "b"],
+        0,
+        None,
+    )
 
 
 @given(st.lists(st.integers(0, 5), max_size=40), st.integers(1, 10))

@@ -42,7 +42,7 @@ def reaction(
 async def test_a_whole_day(world: DiscordWorld) -> None:
     fake, store = world.fake, world.app.store
     note, setup = await world.slash("study-admin", "setup", count=2)
-    assert "This channel now studies daily" in embed_text(setup)
+    assert "This channel studies together now" in embed_text(setup)
     assert not ephemeral(setup)  # visible in the channel
     assert ephemeral(note)  # and the admin is told so, privately
 
@@ -83,7 +83,7 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
 
     await world.slash("study-admin", "reveal-now")
     reveal = posts(fake, thread)[-1]
-    assert "The key points" in embed_text(reveal)
+    assert "Key points" in embed_text(reveal)
 
     def grade() -> int | None:
         with sync_tx(store) as tx:

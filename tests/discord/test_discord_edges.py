@@ -161,18 +161,26 @@ async def test_a_lost_response_is_retried_into_the_same_message(world: DiscordWo
     assert len(posts(world.fake, CHANNEL)) == 1  # ... and the nonce kept it one message
 
 
-async def test_a_restart_finds_the_post_by_its_footer(world: DiscordWorld) -> None:
+async def test_a_restart_finds_the_post_by_its_look(world: DiscordWorld) -> None:
     from bot.core.models import Target
+    from bot.core.replies import Message
 
     await world.slash("study-admin", "setup", count=2)
     await world.slash("study-admin", "post-now")
     chat = world.adapter.chat
     (post,) = posts(world.fake, CHANNEL)
-    key = post["embeds"][0]["footer"]["text"]
-    found = await chat.find_post(Target("discord", "g", CHANNEL), key)
+    assert "footer" not in post["embeds"][0]  # no key drawn: it is found by its title
+    today = Message(title="📚 Question of the day · Mon 3 Mar")
+    found = await chat.find_post(
+        Target("discord", "g", CHANNEL), "studybot:post:1:2025-03-03", today
+    )
     assert found is not None
     assert found.message_ref == post["id"]
     assert found.thread_ref == found.message_ref  # the thread started on the post
+    tomorrow = Message(title="📚 Question of the day · Tue 4 Mar")
     assert (
-        await chat.find_post(Target("discord", "g", CHANNEL), "studybot:post:9:2000-01-01") is None
+        await chat.find_post(
+            Target("discord", "g", CHANNEL), "studybot:post:1:2025-03-04", tomorrow
+        )
+        is None
     )

@@ -15,7 +15,8 @@ from bot.adapters.discord.client import Timeouts
 from bot.config import load_settings
 from bot.core.errors import ChatError, TargetUnavailable
 from bot.core.models import Place, Target
-from bot.core.replies import Message
+from bot.core.replies import Button, Message
+from bot.services import messages
 from bot.services.posting import reveal_key
 from tests.conftest import TEST_CONTENT
 from tests.dbtools import sync_tx
@@ -33,6 +34,8 @@ from tests.fakes import FakeClock
 from tests.slack.conftest import eventually
 
 FRIDAY_0800 = datetime(2025, 3, 7, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+LOOK = Message(title="📚 Question of the day · Mon 3 Mar")
+"""What a lookup compares (it fails before it gets to compare)."""
 
 
 async def revealed_post(world: DiscordWorld) -> tuple[str, dict[str, object]]:
@@ -112,19 +115,25 @@ async def test_a_reveal_is_found_in_its_thread(world: DiscordWorld) -> None:
         post = tx.posts.latest(1)
     assert post is not None
     target = Target("discord", "g", CHANNEL, thread)
-    found = await world.adapter.chat.find_post(target, reveal_key(post))
+    card = world.app.study.decks.card(post.card_key or "")
+    assert card is not None
+    policy = world.app.study.posting.policy
+    # As a retry builds it: its answered count may have moved on since the send.
+    again = messages.reveal(card, answered=7, policy=policy, post_id=post.id, day=post.local_date)
+    found = await world.adapter.chat.find_post(target, reveal_key(post), again)
     assert found is not None and found.message_ref == reveal["id"]
     assert found.thread_ref == thread
-    assert await world.adapter.chat.find_post(target, "studybot:reveal:9:2000-01-01") is None
+    other = messages.reveal(card, answered=0, policy=policy, post_id=post.id + 1)
+    assert await world.adapter.chat.find_post(target, "studybot:reveal:9:2000-01-01", other) is None
 
 
 async def test_a_failed_lookup_is_an_error_not_a_miss(world: DiscordWorld) -> None:
     thread, _ = await revealed_post(world)
     world.fake.forbidden[CHANNEL] = 50001  # the bot lost access: its threads go with it
     with pytest.raises(TargetUnavailable):
-        await world.adapter.chat.find_post(Target("discord", "g", CHANNEL, thread), "any")
+        await world.adapter.chat.find_post(Target("discord", "g", CHANNEL, thread), "any", LOOK)
     with pytest.raises(TargetUnavailable, match="unknown_channel"):
-        await world.adapter.chat.find_post(Target("discord", "g", "1"), "any")
+        await world.adapter.chat.find_post(Target("discord", "g", "1"), "any", LOOK)
 
 
 # ---- c. every message carries a nonce, kept by discord.py's retry ---------------------------
@@ -147,11 +156,14 @@ async def test_a_lost_answer_and_a_retry_make_one_message(
 
 async def test_a_dm_retried_after_a_lost_answer_is_one_message(world: DiscordWorld) -> None:
     world.fake.lose_next_post = True
-    await world.adapter.chat.send_dm("g", ALICE, Message(lines=("Review",)), key="fu:1")
+    review = Message(title="Review", buttons=(Button("Show answer", "fu:show:1"),))
+    await world.adapter.chat.send_dm("g", ALICE, review, key="fu:1")
     dm = str(int(ALICE) + 1)
     assert len(posts(world.fake, dm)) == 1
-    found = await world.adapter.chat.find_dm("g", ALICE, "fu:1")  # the key is in its footer
+    found = await world.adapter.chat.find_dm("g", ALICE, "fu:1", review)  # known by its look
     assert found is not None and found.message_ref == posts(world.fake, dm)[0]["id"]
+    another = Message(title="Review", buttons=(Button("Show answer", "fu:show:2"),))
+    assert await world.adapter.chat.find_dm("g", ALICE, "fu:2", another) is None
 
 
 # ---- d. refusals and bad values stay private --------------------------------------------------

@@ -74,13 +74,13 @@ def test_a_whole_day_on_the_console(tmp_path: Path) -> None:
     result = studybot(tmp_path, DAY, "run", "--db", str(db))
     out = result.stdout
     assert result.returncode == 0, result.stderr
-    assert "Settings saved." in out and "days: mon-sun" in out
+    assert "studies together now" in out and "mon-sun at 09:30" in out
     assert "📚 Question of the day" in out
     assert re.search(r"Key points at today \d\d:\d\d UTC", out)  # local time, with day and zone
     assert "studybot:post" not in out  # no internal key in text
     assert out.count("Answer recorded (+15 points).") == 2
     assert "studybot reacted 📝" in out
-    assert "💡 The key points" in out
+    assert "💡 Key points" in out
     assert "2 answered" in out
     assert "Graded Good" in out
     assert "Graded Easy" in out

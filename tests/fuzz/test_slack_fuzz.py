@@ -122,7 +122,10 @@ async def open_world(folder: Path, stack: contextlib.AsyncExitStack) -> Driver:
     app = await stack.enter_async_context(running_app(folder, fake, clock))
     http = await stack.enter_async_context(aiohttp.ClientSession())
     driver = Driver(app, fake, clock, http)
-    for text, reply in (("setup days=daily reveal=+2h", "Settings saved."), ("post-now", "Posted")):
+    for text, reply in (
+        ("setup days=daily reveal=+2h", "👋 This channel studies together now"),
+        ("post-now", "Posted"),
+    ):
         token = await driver.press("/study", text, "UADMIN", "C1", False)
         (got,) = await driver.replies(token, False)
         assert got["text"].startswith(reply), got

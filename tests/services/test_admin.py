@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.core.models import Actor
+from bot.core.replies import Visibility
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
 from tests.conftest import World
@@ -13,8 +14,19 @@ from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
 
-async def test_setup_defaults_then_changes(study: StudyBot, world: World, store: SqlStore) -> None:
+async def test_setup_defaults_then_changes(
+    study: StudyBot, world: World, store: SqlStore, chat: FakeChat, clock: FakeClock
+) -> None:
+    clock.set(datetime(2025, 3, 3, 7, 0, tzinfo=UTC))
+    welcome = await run(study, world.admin, world.channel, "/study setup")
+    # The first setup is one public welcome: how to take part, and when it starts.
+    assert welcome.visibility == Visibility.CHANNEL
+    text = text_of(welcome)
+    assert "mon-fri at 09:30 (Europe/Berlin), key points 6 hours later" in text
+    assert "Answer it in the thread" in text and "/study help" in text
+    assert "The first question comes Mon 3 Mar 09:30 CET" in text
     reply = await run(study, world.admin, world.channel, "/study setup")
+    assert reply.visibility == Visibility.PRIVATE
     text = text_of(reply)
     for expected in (
         "time: 09:30",
@@ -30,7 +42,7 @@ async def test_setup_defaults_then_changes(study: StudyBot, world: World, store:
         world.channel,
         "/study setup time=10:15 tz=Asia/Kolkata days=mon,wed,fri reveal=15:00 topics=alpha,beta levels=mid",
     )
-    assert "Settings saved" in text_of(reply)
+    assert reply.visibility == Visibility.PRIVATE and "Settings saved" in text_of(reply)
     with sync_tx(store) as tx:
         channel = tx.channels.find("fake", "T1", "C1")
         assert channel is not None
@@ -42,6 +54,16 @@ async def test_setup_defaults_then_changes(study: StudyBot, world: World, store:
             ("alpha", "beta"),
             ("mid",),
         )
+    clock.advance(seconds=30)
+    await run(study, world.admin, world.channel, "/study setup time=10:30")
+    assert await study.notices.send_due() == 0  # still within the quiet time after a change
+    clock.advance(minutes=3)
+    assert await study.notices.send_due() == 1
+    assert await study.notices.send_due() == 0
+    (summary,) = [s.message.plain_text() for s in chat.sent if s.target.channel == "C1"]
+    # One public line for the whole burst, with the settings as they are now.
+    assert summary.startswith("⚙️ Ada changed the study settings: mon,wed,fri at 10:30")
+    assert "(Asia/Kolkata), key points at 15:00; topics alpha,beta, levels mid." in summary
 
 
 async def test_bad_setup_values_change_nothing(

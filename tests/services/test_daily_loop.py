@@ -321,4 +321,6 @@ async def test_setup_checks_the_bot_can_post_there(
     assert "admin" in text_of(member)  # a member learns nothing about the channel
     chat.gone_channels.clear()
     chat.lookups_fail = True  # the platform cannot say: setup is not blocked on it
-    assert "studies daily" in text_of(await run(study, world.admin, world.channel, "/study setup"))
+    assert "studies together now" in text_of(
+        await run(study, world.admin, world.channel, "/study setup")
+    )

@@ -10,6 +10,8 @@ than Slack (``../shared/PLATFORMS.md``; each rule has a test in ``test_fake_slac
 - per-method tier rate limits, on by default, with 429 and ``Retry-After``
   (``fake_limits.py``);
 - a ``response_url`` takes 5 posts within 30 minutes of being issued (``_respond``);
+- Block Kit limits: blocks Slack refuses get ``invalid_blocks`` on ``chat.postMessage``,
+  ``chat.update``, ``chat.postEphemeral`` and ``response_url`` posts (``fake_blocks.py``);
 - ``lose_next_response``: a call takes effect, then the connection closes unanswered;
 - file uploads: ``files.getUploadURLExternal``, the bytes to ``upload_url``,
   ``files.completeUploadExternal`` (``fake_files.py``).
@@ -31,6 +33,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from tests.slack import fake_blocks
 from tests.slack.bodies import BOT_USER, TEAM, action_body, command_body, event_body, signed
 from tests.slack.fake_conversations import Conversations, Message, SlackError, page
 from tests.slack.fake_faults import PlatformFaults
@@ -262,6 +265,7 @@ class FakeSlack:
     def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params["channel"])
         self.conversations.require_member(channel)
+        fake_blocks.check(params.get("blocks"))
         message = {
             "type": "message",
             "ts": self.conversations.next_ts(),
@@ -280,6 +284,7 @@ class FakeSlack:
         message = self.conversations.find(channel, str(params["ts"]))
         if message is None:
             raise SlackError("message_not_found")
+        fake_blocks.check(params.get("blocks"))
         for key in ("text", "blocks", "metadata"):
             if key in params:
                 message[key] = params[key]
@@ -290,6 +295,7 @@ class FakeSlack:
         self.conversations.require_member(str(params["channel"]))
         if not params.get("user"):
             raise SlackError("user_not_found")
+        fake_blocks.check(params.get("blocks"))
         self.ephemerals.append(params)
         return {"message_ts": f"{self.now():.6f}"}
 
@@ -357,7 +363,10 @@ class FakeSlack:
         response_url up to 5 times within 30 minutes"). What Slack answers beyond that is
         not documented: the fake answers 404 with ``used_url`` (too many) or
         ``expired_url`` (too late, or never issued), so a caller that checks the status
-        notices and one that does not loses the message, as it would on Slack.
+        notices and one that does not loses the message, as it would on Slack. Blocks
+        Slack refuses get 400 ``invalid_blocks``, as an incoming webhook answers them
+        (docs.slack.dev/messaging/sending-messages-using-incoming-webhooks, errors); a
+        refused post is not counted as a use.
         """
         payload = json.loads(await request.read())
         token = request.match_info["token"]
@@ -368,15 +377,19 @@ class FakeSlack:
             return self._refuse(payload, "expired_url")
         if used >= RESPONSE_URL_POSTS:
             return self._refuse(payload, "used_url")
+        try:
+            fake_blocks.check(payload.get("blocks"))
+        except SlackError as exc:
+            return self._refuse(payload, exc.code, status=400)
         self.responses.append(payload)
         if RESPONSE_URL in self.lose_next_response:
             self.lose_next_response.discard(RESPONSE_URL)
             return self._hang_up(request)
         return web.json_response({"ok": True})
 
-    def _refuse(self, payload: dict[str, Any], error: str) -> web.Response:
+    def _refuse(self, payload: dict[str, Any], error: str, status: int = 404) -> web.Response:
         self.refused_responses.append({**payload, "error": error})
-        return web.Response(status=404, text=error)
+        return web.Response(status=status, text=error)
 
     # ---- Socket Mode ----------------------------------------------------------------------------
 

@@ -503,3 +503,65 @@ async def test_a_file_is_shared_only_where_the_bot_may_post(
             await web.files_upload_v2(channel=channel, filename="a.txt", content="abc")
         assert raised.value.response["error"] == code, channel
     assert fake.files.completed() == []
+
+
+# ---- Block Kit limits --------------------------------------------------------------------------
+
+
+def header_of(length: int) -> list[dict[str, Any]]:
+    return [{"type": "header", "text": {"type": "plain_text", "text": "h" * length}}]
+
+
+def fields_of(count: int, length: int = 5) -> list[dict[str, Any]]:
+    fields = [{"type": "mrkdwn", "text": "f" * length} for _ in range(count)]
+    return [{"type": "section", "fields": fields}]
+
+
+OVER_THE_LIMITS = {
+    "header over 150": header_of(151),
+    "mrkdwn header": [{"type": "header", "text": {"type": "mrkdwn", "text": "*h*"}}],
+    "11 fields": fields_of(11),
+    "field over 2000": fields_of(1, 2001),
+    "section text over 3000": [{"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3001}}],
+    "51 blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "s"}}] * 51,
+}
+AT_THE_LIMITS = [*header_of(150), *fields_of(10, 2000)]
+
+
+@pytest.mark.parametrize("blocks", OVER_THE_LIMITS.values(), ids=OVER_THE_LIMITS.keys())
+async def test_blocks_over_slacks_limits_are_refused(
+    fake: FakeSlack, web: AsyncWebClient, session: aiohttp.ClientSession, blocks: Any
+) -> None:
+    """Row "Block Kit limits": ``invalid_blocks`` on chat.postMessage, chat.update,
+    chat.postEphemeral and response_url posts alike.
+
+    docs.slack.dev/reference/block-kit/blocks (header: plain_text, 150 characters;
+    section: 10 fields of 2,000 characters, text 3,000; 50 blocks a message). For a
+    response_url the fake answers as an incoming webhook does: 400 ``invalid_blocks``.
+    """
+    assert await error_of(web.chat_postMessage(channel="C1", text="t", blocks=blocks)) == (
+        200,
+        "invalid_blocks",
+    )
+    ts = await post(fake, web, "kept")
+    update = web.chat_update(channel="C1", ts=ts, text="t", blocks=blocks)
+    assert await error_of(update) == (200, "invalid_blocks")
+    assert [m["text"] for m in fake.messages["C1"]] == ["kept"]
+    ephemeral = web.chat_postEphemeral(channel="C1", user="U1", text="t", blocks=blocks)
+    assert await error_of(ephemeral) == (200, "invalid_blocks")
+    client = AsyncWebhookClient(fake.response_url("t"), session=session, retry_handlers=[])
+    refused = await client.send(text="t", blocks=blocks)
+    assert (refused.status_code, refused.body) == (400, "invalid_blocks")
+    assert fake.responses == []
+
+
+async def test_blocks_at_slacks_limits_are_taken(
+    fake: FakeSlack, web: AsyncWebClient, session: aiohttp.ClientSession
+) -> None:
+    """Row "Block Kit limits": exactly at each limit is still fine."""
+    ts = str((await web.chat_postMessage(channel="C1", text="t", blocks=AT_THE_LIMITS))["ts"])
+    await web.chat_update(channel="C1", ts=ts, text="t", blocks=AT_THE_LIMITS)
+    await web.chat_postEphemeral(channel="C1", user="U1", text="t", blocks=AT_THE_LIMITS)
+    client = AsyncWebhookClient(fake.response_url("t"), session=session, retry_handlers=[])
+    assert (await client.send(text="t", blocks=AT_THE_LIMITS)).status_code == 200
+    assert fake.messages["C1"][0]["blocks"] == AT_THE_LIMITS

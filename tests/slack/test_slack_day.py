@@ -18,7 +18,7 @@ async def test_a_whole_day(slack: SlackWorld) -> None:
     # Setup by a workspace admin (users.info says is_admin), visible in the channel.
     (setup,) = await slack.command("setup")
     assert setup["response_type"] == "in_channel"
-    assert "This channel now studies daily" in setup["text"]
+    assert "This channel studies together now" in setup["text"]
 
     # post-now: one daily post, in Block Kit, carrying its key as message metadata.
     await slack.command("post-now")

@@ -67,7 +67,7 @@ async def test_configured_admins_may(tmp_path: Path) -> None:
                     fake, built, clock, http, f"http://127.0.0.1:{built.http.port}/slack/events"
                 )
                 (reply,) = await world.command("setup", user="U5")
-                assert "studies daily" in reply["text"]
+                assert "studies together now" in reply["text"]
     finally:
         await fake.stop()
 

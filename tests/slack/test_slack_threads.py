@@ -109,7 +109,7 @@ async def test_setup_joins_a_public_channel_and_names_what_a_private_one_needs(
     slack: SlackWorld,
 ) -> None:
     (joined,) = await slack.command("setup", channel="C7")  # public, not joined yet
-    assert "This channel now studies daily" in joined["text"]
+    assert "This channel studies together now" in joined["text"]
     assert [c["channel"] for c in slack.fake.called("conversations.join")] == ["C7"]
     slack.fake.private.add("G8")
     (refused,) = await slack.command("setup", channel="G8")

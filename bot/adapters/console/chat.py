@@ -61,7 +61,9 @@ class ConsoleChat:
         self.latest_bot_message = (ref, target.thread)
         return posted
 
-    async def find_post(self, target: Target, key: str) -> Posted | None:
+    async def find_post(
+        self, target: Target, key: str, message: Message | None = None
+    ) -> Posted | None:
         return self._by_key.get(key)
 
     async def react(self, target: Target, message_ref: str, name: str) -> None:
@@ -79,7 +81,9 @@ class ConsoleChat:
             self._by_key[key] = posted
         return posted
 
-    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+    async def find_dm(
+        self, workspace: str, user_ref: str, key: str, message: Message | None = None
+    ) -> Posted | None:
         return self._by_key.get(key)
 
     async def edit_dm(

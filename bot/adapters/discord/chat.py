@@ -4,9 +4,20 @@
   nonce): derived from the send key when there is one, else fresh for each send. A
   retry of the same request (discord.py's own, after a 5xx) sends the same nonce, and
   Discord returns the first message instead of making a second.
-- The key is also written into the embed footer, where ``find_post`` looks for it: in
-  the thread's own messages for a reveal (a channel's history holds no thread
-  messages), in the channel for a daily post or a leaderboard, in the DM for a DM.
+- No internal key is ever drawn: not in the content, title, description, fields or
+  footer. The key travels as data only: as the nonce (above) and, once the send's
+  answer arrives, as the message id its caller stores. When a crash lost that answer
+  and the nonce window (a few minutes) has passed, ``find_post(target, key, message)``
+  is handed the message its caller would send and recognises it by what it looks like:
+  a message of the bot's own (its author id, not an interaction reply) whose embed title
+  is the rendered title (the description when there is no title) and whose buttons carry
+  the same custom ids (invisible data history returns). Titles are unique where we look
+  (a daily post names its day, a leaderboard its week; a notice has no title, so its
+  text, with its moments, is compared); a reveal (one per thread) and a follow-up DM
+  (titles shared by many) are told apart by their buttons, whose ids name the post or
+  follow-up. It looks where the message lives: in the thread's own messages for a
+  reveal (a channel's history holds no thread messages), in the channel for a daily
+  post, a leaderboard or a notice, in the DM for a DM.
 - Nothing is sent before discord.py has logged in (``Gate``): a call made earlier
   waits a bounded time, then fails with ``ChatError`` so its caller can release it.
 - Permanent errors (DMs closed, missing access or permissions, unknown channel, not a
@@ -19,8 +30,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import aiohttp
 import discord
@@ -63,9 +75,47 @@ def fresh_nonce() -> str:
     return secrets.token_hex(12)
 
 
-def has_key(item: MessagePayload, key: str) -> bool:
-    footers = [e["footer"].get("text", "") for e in item.get("embeds", []) if "footer" in e]
-    return any(text == key or text.endswith(f" · {key}") for text in footers)
+def custom_ids(components: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The custom ids of a message's buttons, in order (action rows hold the buttons)."""
+    found: list[str] = []
+    for component in components:
+        if "custom_id" in component:
+            found.append(str(component["custom_id"]))
+        found += custom_ids(component.get("components", ()))
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """What a message the bot sends looks like, for ``find_post`` to know it again."""
+
+    title: str
+    description: str
+    buttons: tuple[str, ...]
+
+    @classmethod
+    def of(cls, message: Message) -> Look:
+        drawn = render.embed(message)
+        view = view_for(message)
+        buttons = custom_ids(view.to_components()) if view else ()
+        return cls(*_heading(drawn.title, drawn.description), buttons)
+
+    def matches(self, item: MessagePayload, own_id: str) -> bool:
+        if item["author"]["id"] != own_id or item.get("type", 0) != 0:
+            return False
+        if "webhook_id" in item or "interaction_metadata" in item or "interaction" in item:
+            return False  # a reply to a member's command, not a message we posted
+        embeds = item.get("embeds") or [{}]
+        heading = _heading(embeds[0].get("title"), embeds[0].get("description"))
+        buttons = custom_ids(cast("list[Mapping[str, Any]]", item.get("components", [])))
+        return heading == (self.title, self.description) and buttons == self.buttons
+
+
+def _heading(title: str | None, description: str | None) -> tuple[str, str]:
+    """The title; the description only when there is no title (Discord trims both)."""
+    if title and title.strip():
+        return title.strip(), ""
+    return "", (description or "").strip()
 
 
 class Gate:
@@ -130,7 +180,7 @@ class DiscordChat:
 
     async def _send(self, channel_id: str, message: Message, key: str | None) -> MessagePayload:
         params = handle_message_parameters(
-            embed=render.embed(message, key=key),
+            embed=render.embed(message),
             view=view_for(message) or discord.utils.MISSING,
             nonce=nonce_for(key) if key else fresh_nonce(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -165,19 +215,31 @@ class DiscordChat:
         )
         await self._call(lambda: self.client.http.send_message(int(channel_id), params=params))
 
-    async def find_post(self, target: Target, key: str) -> Posted | None:
-        """The message sent with ``key`` where it lives: the thread when there is one."""
+    async def find_post(self, target: Target, key: str, message: Message) -> Posted | None:
+        """The message sent with ``key`` where it lives (the thread when there is one),
+        known by its look: ``message`` is what the caller sent (or would send) with it.
+
+        No message carries ``key`` where history shows it: only as the send's nonce,
+        which Discord forgets after minutes (and history need not return), so the look
+        is what tells, within the nonce window and after it."""
+        look = Look.of(message)
         where = target.thread or target.channel
         before: int | None = None
         for _ in range(HISTORY_PAGES):
             page = await self._page(int(where), before)
+            own_id = self._own_id()
             for item in page:
-                if has_key(item, key):
+                if look.matches(item, own_id):
                     return self._posted(item, target)
             if len(page) < 100:
                 return None
             before = int(page[-1]["id"])
         return None
+
+    def _own_id(self) -> str:
+        if self.client.user is None:  # logged out between the page and now
+            raise ChatError("discord: not connected")
+        return str(self.client.user.id)
 
     async def _page(self, channel_id: int, before: int | None) -> list[MessagePayload]:
         """100 messages, newest first, older than ``before`` (or the newest)."""
@@ -245,7 +307,9 @@ class DiscordChat:
                 return "missing_permissions: " + ", ".join(missing)
         return None
 
-    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+    async def find_dm(
+        self, workspace: str, user_ref: str, key: str, message: Message
+    ) -> Posted | None:
         channel = await self._dm_channel(user_ref)
-        found = await self.find_post(Target(self.platform, workspace, channel), key)
+        found = await self.find_post(Target(self.platform, workspace, channel), key, message)
         return Posted(found.message_ref, found.message_ref) if found else None

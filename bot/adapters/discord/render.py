@@ -43,17 +43,10 @@ def _cut(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def footer_text(footer: str | None, key: str | None, limit: int) -> str | None:
-    """The footer, with the send key at its end (cut is the footer's text, never the key)."""
-    if not key or footer == key:
-        return _cut(footer, limit) if footer else None
-    if not footer:
-        return key
-    return f"{_cut(footer, max(1, limit - len(key) - 3))} · {key}"
-
-
-def embed(message: Message, *, key: str | None = None) -> discord.Embed:
-    """The message as an embed; ``key`` goes in the footer, where ``find_post`` reads it."""
+def embed(message: Message) -> discord.Embed:
+    """The message as an embed. Nothing internal is drawn: a send key never reaches the
+    text (it travels as the message's nonce; ``chat.find_post`` recognises the message
+    by its title and buttons)."""
     description = _cut("\n".join(rich(line) for line in message.lines), DESCRIPTION_MAX)
     result = discord.Embed(
         title=_cut(text(message.title), TITLE_MAX) if message.title else None,
@@ -68,9 +61,8 @@ def embed(message: Message, *, key: str | None = None) -> discord.Embed:
             break
         budget -= len(name_text) + len(value_text)
         result.add_field(name=name_text, value=value_text, inline=len(value_text) < 40)
-    footer = footer_text(message.footer, key, min(FOOTER_MAX, max(budget, 1)))
-    if footer:
-        result.set_footer(text=footer)
+    if message.footer:
+        result.set_footer(text=_cut(message.footer, min(FOOTER_MAX, max(budget, 1))))
     return result
 
 

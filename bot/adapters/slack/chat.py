@@ -119,8 +119,11 @@ class SlackChat:
         self._remember(target.channel, ts, target.thread)
         return Posted(ts, target.thread or ts)
 
-    async def find_post(self, target: Target, key: str) -> Posted | None:
-        """Our message carrying ``key``: in ``target.thread`` if set, else in the channel."""
+    async def find_post(
+        self, target: Target, key: str, message: Message | None = None
+    ) -> Posted | None:
+        """Our message carrying ``key`` (in its metadata; ``message`` is not needed): in
+        ``target.thread`` if set, else in the channel."""
         if target.thread:
             ts = await lookup.in_thread(self.call, target.channel, target.thread, key)
         else:
@@ -249,6 +252,8 @@ class SlackChat:
             raise
         return None
 
-    async def find_dm(self, workspace: str, user_ref: str, key: str) -> Posted | None:
+    async def find_dm(
+        self, workspace: str, user_ref: str, key: str, message: Message | None = None
+    ) -> Posted | None:
         channel = await self._dm_channel(user_ref)
         return await self.find_post(Target(self.platform, workspace, channel), key)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("not_before", sa.DateTime(), nullable=True),
         sa.Column("claimed_at", sa.DateTime(), nullable=True),
         sa.Column("message_ref", sa.String(length=64), nullable=True),
         sa.Column("posted_at", sa.DateTime(), nullable=True),

@@ -62,6 +62,8 @@ class App:
     watch: DatabaseWatch | None = None
     exit_code: int = 0
     """What ``run`` returns: non-zero when the bot stopped because it could not go on."""
+    caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the start-up catch-up has run (the console takes input after it)."""
 
 
 @contextlib.asynccontextmanager
@@ -272,6 +274,9 @@ async def run(app: App) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     log.info("starting", adapters=[a.name for a in app.adapters], db=_safe_url(app.settings.db_url))
+    for adapter in app.adapters:
+        if isinstance(adapter, ConsoleAdapter):
+            adapter.ready = app.caught_up
     app.scheduler.start()
     if app.http is not None:
         try:
@@ -318,8 +323,11 @@ async def _catch_up(app: App) -> None:
             )
             break
         await asyncio.sleep(0.05)
-    if not app.stop.is_set():
-        await app.scheduler.run_all_now()
+    try:
+        if not app.stop.is_set():
+            await app.scheduler.run_all_now()
+    finally:
+        app.caught_up.set()
 
 
 RETRY_FIRST, RETRY_MAX = 1.0, 60.0

@@ -42,6 +42,9 @@ class FakeChat:
     """Records every outbound call; can be told to fail like a real platform."""
 
     platform: str = "fake"
+    broadcasts: bool = True
+    broadcast_sends: list[str] = field(default_factory=list)
+    """Refs of the posts sent with ``broadcast`` (a thread reply shown in the channel)."""
     sent: list[Sent] = field(default_factory=list)
     dms: list[tuple[str, Message, str]] = field(default_factory=list)
     reactions: list[tuple[str, str]] = field(default_factory=list)
@@ -61,7 +64,13 @@ class FakeChat:
         return f"msg{self._count}"
 
     async def post(
-        self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
+        self,
+        target: Target,
+        message: Message,
+        *,
+        key: str | None = None,
+        thread: bool = False,
+        broadcast: bool = False,
     ) -> Posted:
         if target.channel in self.gone_channels:
             raise TargetUnavailable("not_in_channel")
@@ -70,6 +79,8 @@ class FakeChat:
             raise ChatError("temporary failure")
         ref = self._ref()
         self.sent.append(Sent(ref, target, message, key, message.kind))
+        if broadcast and self.broadcasts and target.thread:
+            self.broadcast_sends.append(ref)
         if key is not None and key in self.lose_record_of:
             self.lose_record_of.discard(key)
             raise ChatError("connection lost after sending")
@@ -89,6 +100,9 @@ class FakeChat:
             if sent.target.thread == target.thread:
                 return Posted(sent.ref, sent.target.thread or sent.ref)
         return None
+
+    def thread_link(self, target: Target) -> str:
+        return f"<thread {target.thread}>" if target.thread else ""
 
     async def react(self, target: Target, message_ref: str, emoji: str) -> None:
         self.reactions.append((message_ref, emoji))

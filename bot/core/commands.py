@@ -138,6 +138,7 @@ STUDY: tuple[Subcommand, ...] = (
             _key("topics", "Comma list", suggest="topics"),
             _key("levels", "Comma list"),
             _key("catchups", "on or off: DMs of missed questions for this channel"),
+            _key("share", "on or off: show the key points in the channel, not only the thread"),
         ),
     ),
     Subcommand(

@@ -89,6 +89,9 @@ class ChannelSettings:
     levels: tuple[str, ...] = ()
     catchups: bool = True
     """Missed daily questions reach active members later by DM."""
+    share: bool = True
+    """The reveal shows in the channel too, not only in the thread, so members who did
+    not answer see the key points and can grade."""
 
     def days_text(self) -> str:
         return format_days(self.days)

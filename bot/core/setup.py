@@ -56,6 +56,8 @@ def apply_setup(
             changes["topics"] = _known("topics", _names(value), topics)
         elif key == "catchups":
             changes["catchups"] = parse_switch(key, value)
+        elif key == "share":
+            changes["share"] = parse_switch(key, value)
         else:
             changes["levels"] = _known("levels", _names(value), LEVELS)
     return replace(settings, **changes)  # type: ignore[arg-type]
@@ -72,6 +74,7 @@ def describe(settings: ChannelSettings) -> list[tuple[str, str]]:
         ("topics", ",".join(settings.topics) or "all"),
         ("levels", ",".join(settings.levels) or "all"),
         ("catchups", "on" if settings.catchups else "off"),
+        ("share", "on" if settings.share else "off"),
     ]
 
 

@@ -25,11 +25,21 @@ class Chat(Protocol):
     """One platform's outbound side. Permanent failures raise ``TargetUnavailable``."""
 
     platform: str
+    broadcasts: bool
+    """Whether ``post(broadcast=True)`` shows a thread reply in the channel in the same
+    send (Slack's ``reply_broadcast``); where it cannot, services post a pointer."""
 
     async def post(
-        self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
+        self,
+        target: Target,
+        message: Message,
+        *,
+        key: str | None = None,
+        thread: bool = False,
+        broadcast: bool = False,
     ) -> Posted:
-        """Post to a channel (or into ``target.thread``); ``thread`` opens one on it.
+        """Post to a channel (or into ``target.thread``); ``thread`` opens one on it;
+        ``broadcast`` also shows a thread reply in the channel where ``broadcasts``.
 
         ``key`` identifies the post for exactly-once delivery: the adapter attaches it as
         data, never as visible text (Slack metadata, a Discord nonce) so ``find_post``
@@ -46,6 +56,10 @@ class Chat(Protocol):
         ...
 
     async def react(self, target: Target, message_ref: str, emoji: str) -> None: ...
+
+    def thread_link(self, target: Target) -> str:
+        """Text that links to ``target.thread`` in a message (empty where none exists)."""
+        ...
 
     async def send_dm(
         self, workspace: str, user_ref: str, message: Message, *, key: str | None = None

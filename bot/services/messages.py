@@ -270,6 +270,16 @@ def missed_note(
     return text
 
 
+def shared_reveal(day: date, link: str) -> str:
+    """The channel's pointer to a reveal that lives in the thread (where the platform
+    cannot show a thread reply in the channel itself)."""
+    where = f"in the thread {link}" if link else "in the question's thread"
+    return (
+        f"💡 The key points of {day_text(day)} are up {where}. Answered or not, have a "
+        "look and grade yourself there: it schedules the card for you."
+    )
+
+
 def missed_confirm(day: date, platform: str = "console") -> str:
     return (
         f"Today's question ({day_text(day)}) was missed while I was away. To post it late "

@@ -19,7 +19,7 @@ import structlog
 from bot.core.errors import ChatError, InvalidInput, NotFound, TargetUnavailable
 from bot.core.models import Card
 from bot.core.replies import Message
-from bot.core.rotation import Pick, pick_next
+from bot.core.rotation import WARM_UP_POSTS, Pick, pick_next
 from bot.core.schedule import (
     local_date,
     next_post_at,
@@ -283,7 +283,9 @@ class Posting(Service):
         cards = self.decks.for_channel(channel.settings)
         used = tx.posts.used_in_cycle(channel.id, channel.cycle)
         recent = tx.posts.recent_topics(channel.id)
-        pick = pick_next(cards, used, recent, salt=f"{channel.id}:{channel.cycle}")
+        warm_up = channel.cycle == 1 and tx.posts.count(channel.id) < WARM_UP_POSTS
+        salt = f"{channel.id}:{channel.cycle}"
+        pick = pick_next(cards, used, recent, salt=salt, warm_up=warm_up)
         return pick, channel.cycle + 1 if pick.new_cycle else channel.cycle
 
     def _revive(
@@ -417,7 +419,8 @@ class Posting(Service):
         if found is None:
             message = self._reveal_message(card, post, answered)
             try:
-                found = await chat.post(target, message, key=reveal_key(post))
+                share = channel.settings.share
+                found = await chat.post(target, message, key=reveal_key(post), broadcast=share)
             except TargetUnavailable as exc:
                 await self.pause_channel(channel, exc.reason)
                 return False
@@ -425,7 +428,16 @@ class Posting(Service):
                 log.warning("reveal_failed", post=post.id, error=str(exc))
                 return False
         ref = found.message_ref
-        await self.store.write(lambda tx: tx.posts.record_reveal(post.id, ref, now))
+        pointer = None
+        if channel.settings.share and not chat.broadcasts:  # a pointer from the channel
+            pointer = messages.shared_reveal(post.local_date, chat.thread_link(target))
+
+        def record(tx: Tx) -> None:
+            tx.posts.record_reveal(post.id, ref, now)
+            if pointer is not None:  # queued with the record: exactly once, like the reveal
+                tx.notices.add(channel.id, f"shared:{post.id}", pointer, now)
+
+        await self.store.write(record)
         return True
 
 

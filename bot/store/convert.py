@@ -65,6 +65,7 @@ def settings_columns(settings: ChannelSettings) -> dict[str, Any]:
         "topics": csv(settings.topics),
         "levels": csv(settings.levels),
         "catchups": settings.catchups,
+        "share": settings.share,
     }
 
 
@@ -81,6 +82,7 @@ def channel(row: Row[Any], prefix: str = "") -> ChannelRow:
         topics=uncsv(m["topics"]),
         levels=uncsv(m["levels"]),
         catchups=bool(m["catchups"]),
+        share=bool(m["share"]),
     )
     return ChannelRow(
         id=m["id"],

@@ -95,6 +95,7 @@ channels = Table(
     Column("topics", Text, nullable=False, default=""),
     Column("levels", Text, nullable=False, default=""),
     Column("catchups", Boolean, nullable=False, default=True),
+    Column("share", Boolean, nullable=False, default=True),
     Column("source", String(10), nullable=False, default="admin"),
     Column("cycle", Integer, nullable=False, default=1),
     Column("set_up_by", Integer),

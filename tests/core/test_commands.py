@@ -81,6 +81,7 @@ def test_setup_applies_everything() -> None:
             "topics=data",
             "levels=senior,lead",
             "catchups=off",
+            "share=off",
         ),
         decks=DECKS,
         topics=TOPICS,
@@ -94,6 +95,7 @@ def test_setup_applies_everything() -> None:
         "topics": "data",
         "levels": "senior,lead",
         "catchups": "off",
+        "share": "off",
     }
 
 

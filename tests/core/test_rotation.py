@@ -74,3 +74,26 @@ def test_no_cards_is_a_clear_error() -> None:
 
 def test_the_same_state_picks_the_same_card() -> None:
     assert pick_next(CARDS, set(), [], "s").card == pick_next(CARDS, set(), [], "s").card
+
+
+def test_a_new_channel_starts_on_the_most_approachable_level_of_the_bundled_deck() -> None:
+    from pathlib import Path
+
+    from bot.decks import DeckLibrary
+
+    cards = list(DeckLibrary.load(Path(__file__).parents[2] / "content").cards())
+    assert {c.level for c in cards} >= {"mid", "lead", "architect"}
+    for salt in ("1:1", "2:1", "7:1", "slack-team:1"):
+        used: set[str] = set()
+        topics: list[str] = []
+        firsts = []
+        for _ in range(3):
+            pick = pick_next(cards, used, topics, salt, warm_up=True)
+            used.add(pick.card.key)
+            topics.append(pick.card.topic)
+            firsts.append(pick.card)
+        assert [c.level for c in firsts] == ["mid"] * 3, salt
+        assert len({c.topic for c in firsts}) == 3  # the topics still rotate
+    # Without mid cards in the filter, the warm-up takes the lowest level there is.
+    only_high = [c for c in cards if c.level in ("lead", "architect")]
+    assert pick_next(only_high, set(), [], "1:1", warm_up=True).card.level == "lead"

@@ -14,6 +14,11 @@ It is as strict as Discord, never kinder (``PLATFORMS.md``); each rule has a tes
 - ``X-RateLimit-*`` headers on every response, 429s with ``retry_after`` and ``Via``;
 - 10003 unknown channel, 50001 missing access, 50013 missing permissions, 50007 DMs
   closed, and forum channels refuse plain messages (topics/opcodes-and-status-codes);
+- text limits: content 2,000; embed title 256, description 4,096, 25 fields (name 256,
+  value 1,024), footer 2,048, 6,000 in all (50035; ``fake_rules.over_limits``);
+- a thread started on a message shares its id and shows in history as the message's
+  ``thread``; a second start on it is 160004 (resources/channel: start thread from
+  message; ``fake_threads``);
 - multipart message bodies: ``payload_json`` and ``files[n]``, ``attachments`` naming
   them, 25 MiB a request (reference: uploading files; ``fake_uploads``).
 
@@ -63,6 +68,7 @@ from tests.discord.fake_rules import (
     PlatformClock,
     RateLimits,
     Refused,
+    over_limits,
     too_many,
 )
 from tests.discord.fake_threads import Threads
@@ -386,6 +392,8 @@ class FakeDiscord:
                 return self._find(*seen)
         if not any(body.get(k) for k in ("content", "embeds", "components", "attachments")):
             return fail(50006)
+        if over_limits(body):
+            return fail(50035)  # resources/message: embed limits, content 2,000
         await self.threads.touch(channel_id)
         made = self._new_message(channel_id, body, bot_user())
         if nonce is not None:
@@ -422,6 +430,8 @@ class FakeDiscord:
             return status, found
         if found["author"]["id"] != BOT_ID:
             return fail(50005)  # cannot edit a message authored by another user
+        if over_limits(body):
+            return fail(50035)
         for key in ("content", "embeds", "components"):
             if key in body:
                 found[key] = body[key]

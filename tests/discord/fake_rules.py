@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 ARCHIVE_DURATIONS = frozenset({60, 1440, 4320, 10080})
 """Minutes of inactivity before a thread archives (resources/channel: thread metadata)."""
@@ -205,3 +206,33 @@ class Nonces:
 
     def remember(self, author: str, nonce: str, channel_id: str, message_id: str) -> None:
         self._seen[(author, nonce)] = (self.now(), channel_id, message_id)
+
+
+EMBED_LIMITS = {"title": 256, "description": 4096, "footer": 2048}
+"""Characters per embed part (resources/message: embed limits); a field's name 256 and
+value 1024, 25 fields, 6,000 in all of an embed's text; content 2,000."""
+
+
+def over_limits(body: dict[str, Any]) -> bool:
+    """Whether a message body breaks Discord's text limits (answered with 50035)."""
+    if len(body.get("content") or "") > 2000:
+        return True
+    for embed in body.get("embeds") or []:
+        parts = {
+            "title": embed.get("title") or "",
+            "description": embed.get("description") or "",
+            "footer": (embed.get("footer") or {}).get("text") or "",
+        }
+        if any(len(parts[k]) > limit for k, limit in EMBED_LIMITS.items()):
+            return True
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            return True
+        if any(len(f["name"]) > 256 or len(f["value"]) > 1024 for f in fields):
+            return True
+        total = sum(map(len, parts.values())) + sum(
+            len(f["name"]) + len(f["value"]) for f in fields
+        )
+        if total > 6000:
+            return True
+    return False

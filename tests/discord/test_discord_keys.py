@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 
 from bot import app as application
+from bot.adapters.discord import render
 from bot.core.models import Target
 from bot.core.replies import Message
 from bot.services import messages
@@ -260,3 +261,76 @@ async def test_a_week_is_not_taken_for_another(world: DiscordWorld) -> None:
     assert found is not None and found.message_ref == posts(world.fake, CHANNEL)[0]["id"]
     earlier = await boards.weekly_message(channel, week - timedelta(days=7), title=title)
     assert await chat.find_post(target, leaderboard_key(1, week), earlier) is None
+
+
+# ---- a daily post whose answer was lost before its thread was started ----------------------
+
+
+async def test_a_found_daily_post_gets_the_thread_it_never_had(
+    world: DiscordWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The send landed, its answer was lost, so ``post`` never started the thread: the
+    catch-up's lookup starts it, and the reveal goes into it."""
+    await world.slash("study-admin", "setup", count=2)
+    lose_next_answer(world, monkeypatch)
+    await world.slash("study-admin", "post-now")
+    (post,) = posts(world.fake, CHANNEL)
+    assert "thread" not in post and not world.fake.threads.all()
+    past_the_nonce(world, post)
+    assert await world.app.study.posting.reconcile() == 1
+    assert posts(world.fake, CHANNEL) == [post]  # one message
+    (thread,) = world.fake.threads.all()  # and one thread, on it
+    assert thread["id"] == post["id"] and post["thread"] == thread
+    assert thread["name"] == post["embeds"][0]["title"].removeprefix("📚 ")
+    with sync_tx(world.app.store) as tx:
+        row = tx.posts.latest(1)
+        assert row is not None and row.thread_ref == thread["id"]
+
+    await world.slash("study-admin", "reveal-now")
+    (reveal,) = posts(world.fake, thread["id"])
+    assert reveal["embeds"][0]["color"] == render.COLOURS["reveal"]
+    assert posts(world.fake, CHANNEL)[0] == post  # the reveal is in the thread, not here
+    with sync_tx(world.app.store) as tx:
+        row = tx.posts.latest(1)
+        assert row is not None and row.reveal_status == "posted"
+    assert len(world.fake.called("POST", r"/channels/\d+/messages/\d+/threads")) == 1
+
+
+async def test_a_thread_started_unheard_is_taken_not_started_twice(
+    world: DiscordWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start landed and its answer was lost; the retry hears 160004 (the message has
+    a thread): that thread is the post's."""
+    await world.slash("study-admin", "setup", count=2)
+    http = world.adapter.chat.client.http
+    real: Callable[..., Any] = http.start_thread_with_message
+
+    async def start(*args: Any, **kwargs: Any) -> Any:
+        await real(*args, **kwargs)  # lands; the answer never comes back
+        return await real(*args, **kwargs)  # the retry: "already been created"
+
+    monkeypatch.setattr(http, "start_thread_with_message", start)
+    await world.slash("study-admin", "post-now")
+    (post,) = posts(world.fake, CHANNEL)
+    (thread,) = world.fake.threads.all()
+    assert thread["id"] == post["id"]
+    starts = world.fake.called("POST", r"/channels/\d+/messages/\d+/threads")
+    assert len(starts) == 2  # the second was answered 160004
+    with sync_tx(world.app.store) as tx:
+        row = tx.posts.latest(1)
+        assert row is not None and row.status == "posted" and row.thread_ref == thread["id"]
+    await world.slash("study-admin", "reveal-now")
+    assert len(posts(world.fake, thread["id"])) == 1
+
+
+async def test_a_leaderboard_found_again_gets_no_thread(
+    world: DiscordWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await world.slash("study-admin", "setup", count=2)
+    world.clock.set(NEXT_MONDAY)
+    lose_next_answer(world, monkeypatch)
+    assert await world.app.study.leaderboards.post_due() == 0
+    (board,) = posts(world.fake, CHANNEL)
+    past_the_nonce(world, board)
+    assert await world.app.study.leaderboards.reconcile() == 1
+    assert not world.fake.threads.all()  # only daily posts have threads

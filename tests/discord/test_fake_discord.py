@@ -20,7 +20,7 @@ import pytest
 from bot.adapters.discord import endpoints
 from tests.discord.fake_discord import APP_ID, BOT_ID, CHANNEL, GUILD, FakeDiscord, member
 from tests.discord.fake_payloads import FORUM, member_message, text_channel
-from tests.discord.fake_rules import PlatformClock, Refused
+from tests.discord.fake_rules import PlatformClock, Refused, over_limits
 
 ALICE = "700000000000000011"
 
@@ -462,3 +462,33 @@ async def test_a_bot_token_discord_does_not_know_gets_401(fake: FakeDiscord) -> 
             assert response.status == 401
         async with session.get(url, headers={"Authorization": f"Bot {fake.token}"}) as response:
             assert response.status == 200
+
+
+# ---- a thread on a message (docs: resources/channel, start thread from message: "the
+# thread ... will share the same id"; resources/message: ``thread``; opcodes 160004) ------
+
+
+async def test_a_thread_shares_its_messages_id_and_shows_on_it(api: Api) -> None:
+    thread = await api.thread()
+    history = await api("GET", f"/channels/{CHANNEL}/messages")
+    (starter,) = [m for m in history.body if m["id"] == thread]
+    assert starter["thread"]["id"] == thread
+    again = await api("POST", f"/channels/{CHANNEL}/messages/{thread}/threads", {"name": "Q again"})
+    assert (again.status, again.body["code"]) == (400, 160004)
+
+
+async def test_text_over_the_limits_is_refused(api: Api) -> None:
+    """PLATFORMS.md "limits"; docs: resources/message, embed limits."""
+    ok = {"title": "t" * 256, "description": "d" * 4096}
+    assert (await api.post(content="", embeds=[ok])).status == 200
+    refused = await api.post(content="", embeds=[{"description": "d" * 4097}])
+    assert (refused.status, refused.body["code"]) == (400, 50035)
+    for bad in (  # the rest without the channel's rate limit in the way
+        {"title": "t" * 257},
+        {"fields": [{"name": "n", "value": "v" * 1025}]},
+        {"fields": [{"name": "n", "value": "v"}] * 26},
+        {"description": "d" * 4096, "fields": [{"name": "n", "value": "v" * 1000}] * 2},
+        {"footer": {"text": "f" * 2049}},
+    ):
+        assert over_limits({"embeds": [bad]}), bad
+    assert over_limits({"content": "c" * 2001}) and not over_limits({"embeds": [ok]})

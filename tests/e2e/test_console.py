@@ -293,3 +293,40 @@ def test_a_signal_stops_the_console_cleanly(tmp_path: Path, sig: str) -> None:
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert '"event": "stopped"' in err
+
+
+def test_after_days_away_the_console_says_what_was_missed_and_can_post_it(
+    tmp_path: Path,
+) -> None:
+    """Two runs on one database: set up today, come back two days later. The channel gets
+    one note naming the missed days as forgiven; post-now asks to confirm, then posts."""
+    from datetime import UTC, datetime, timedelta
+
+    db = str(tmp_path / "away.db")
+    first = studybot(tmp_path, "/as alice\n/study setup days=daily time=00:30\n", "run", "--db", db)
+    assert first.returncode == 0, first.stderr
+    assert "studies together now" in first.stdout
+    # Back at 06:00 UTC two days on (a clock at double speed: bot time = 2 wall - epoch).
+    now = datetime.now(UTC)
+    back = (now + timedelta(days=2)).replace(hour=6, minute=0, second=0, microsecond=0)
+    epoch = now + (now - back)
+    again = studybot(
+        tmp_path,
+        "/as alice\n/study post-now\n/study post-now confirm\n",
+        "run",
+        "--db",
+        db,
+        "--clock-speed",
+        "2",
+        "--clock-epoch",
+        epoch.isoformat(),
+    )
+    out = again.stdout
+    assert again.returncode == 0, again.stderr
+    assert out.count("📭 I missed the questions of") == 1, out  # one note for the outage
+    assert "forgiven: nobody's streak suffers" in out
+    assert "I could not post at today 00:30 UTC" not in out  # the first missed day is older
+    assert "An admin can still post today's question late: /study post-now confirm." in out
+    assert "To post it late on purpose, type /study post-now confirm" in out
+    assert out.count("📚 Question of the day") == 1
+    assert "Posted the question of" in out

@@ -33,11 +33,17 @@ class SlowReveals(FakeChat):
     go: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def post(
-        self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
+        self,
+        target: Target,
+        message: Message,
+        *,
+        key: str | None = None,
+        thread: bool = False,
+        broadcast: bool = False,
     ) -> Posted:
         if key is not None and key.startswith(REVEAL):
             await self.go.wait()
-        return await super().post(target, message, key=key, thread=thread)
+        return await super().post(target, message, key=key, thread=thread, broadcast=broadcast)
 
 
 def reveals(chat: FakeChat) -> list[str]:

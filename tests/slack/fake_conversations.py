@@ -113,9 +113,14 @@ class Conversations:
         return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
 
     def top_level(self, channel: str) -> list[Message]:
-        """Parent messages, newest first (a reply is a message whose thread_ts is not its ts)."""
+        """Parent messages, newest first (a reply is a message whose thread_ts is not its
+        ts), and replies broadcast to the channel (subtype ``thread_broadcast``)."""
         history = self.messages.get(channel, [])
-        return [m for m in reversed(history) if m.get("thread_ts") in (None, m["ts"])]
+        return [
+            m
+            for m in reversed(history)
+            if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+        ]
 
     def thread(self, channel: str, ts: str) -> list[Message]:
         """The parent, then its replies in order."""

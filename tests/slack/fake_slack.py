@@ -276,6 +276,8 @@ class FakeSlack:
             "thread_ts": params.get("thread_ts"),
             "metadata": params.get("metadata"),
         }
+        if params.get("thread_ts") and params.get("reply_broadcast") in (True, "true", "1"):
+            message["subtype"] = "thread_broadcast"  # a reply shown in the channel too
         self.conversations.add(channel, message)
         return {"channel": channel, "ts": message["ts"], "message": message}
 

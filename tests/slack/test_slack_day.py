@@ -78,6 +78,10 @@ async def test_a_whole_day(slack: SlackWorld) -> None:
     reveal = fake.posts("C1")[-1]
     assert reveal["thread_ts"] == thread
     reveal_ts = fake.messages["C1"][-1]["ts"]
+    # ...and in the channel too (reply_broadcast): members who did not answer see it.
+    assert reveal.get("reply_broadcast") in (True, "1", "true")
+    assert fake.conversations.top_level("C1")[0]["ts"] == reveal_ts  # newest in the channel
+    assert fake.messages["C1"][-1].get("subtype") == "thread_broadcast"
 
     # Grades: add, change, remove.
     def reaction(kind: str, name: str) -> dict[str, object]:

@@ -86,6 +86,9 @@ class ConsoleAdapter:
         if demo_clock:
             self.chat.before_bot = self.clock_line
         self.finished = asyncio.Event()
+        self.ready: asyncio.Event | None = None
+        """Set once the start-up catch-up is done: typed lines wait for it, so what fell
+        due while the bot was away is dealt with before anyone's first command."""
 
     def connected(self) -> bool:
         return True
@@ -119,6 +122,10 @@ class ConsoleAdapter:
         )
         stopper = asyncio.ensure_future(stop.wait())
         try:
+            if self.ready is not None:
+                ready = asyncio.ensure_future(self.ready.wait())
+                await asyncio.wait({ready, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                ready.cancel()
             while not stop.is_set():
                 getter = asyncio.ensure_future(queue.get())
                 done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -19,6 +19,8 @@ BOT_NAME = "studybot"
 class ConsoleChat:
     printer: Printer
     platform: str = "console"
+    broadcasts: bool = True
+    """One stream: a thread reply is in front of everyone anyway."""
     run: str = field(default_factory=lambda: secrets.token_hex(2))
     _count: int = 0
     _by_key: dict[str, Posted] = field(default_factory=dict)
@@ -36,6 +38,9 @@ class ConsoleChat:
         self._short[ref] = f"m{self._count}"
         return ref
 
+    def thread_link(self, target: Target) -> str:
+        return f"thread {self.short(target.thread)}" if target.thread else ""
+
     def short(self, ref: str | None) -> str:
         return self._short.get(ref or "", ref or "?")
 
@@ -43,7 +48,13 @@ class ConsoleChat:
         return f"{CHANNEL} › {self.short(thread)}" if thread else CHANNEL
 
     async def post(
-        self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
+        self,
+        target: Target,
+        message: Message,
+        *,
+        key: str | None = None,
+        thread: bool = False,
+        broadcast: bool = False,
     ) -> Posted:
         self.before_bot()
         ref = self.new_ref()

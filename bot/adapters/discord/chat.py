@@ -18,6 +18,11 @@
   follow-up. It looks where the message lives: in the thread's own messages for a
   reveal (a channel's history holds no thread messages), in the channel for a daily
   post, a leaderboard or a notice, in the DM for a DM.
+- A daily post is sent, then its thread is started: two calls. When the send landed but
+  its answer was lost, no thread was started; ``find_post`` then finds a daily post
+  without one (history shows a started thread as the message's ``thread``) and starts
+  it, so the reveal has a thread to go to. Discord answers 160004 when the message has
+  a thread already (a start that landed unheard): then that thread is the one.
 - Nothing is sent before discord.py has logged in (``Gate``): a call made earlier
   waits a bounded time, then fails with ``ChatError`` so its caller can release it.
 - Permanent errors (DMs closed, missing access or permissions, unknown channel, not a
@@ -42,7 +47,7 @@ from bot.adapters.discord import render
 from bot.adapters.discord.buttons import view_for
 from bot.core.errors import ChatError, PlatformAuthError, TargetUnavailable
 from bot.core.models import Target
-from bot.core.replies import Message
+from bot.core.replies import Message, plain
 from bot.ports.chat import Posted
 
 if TYPE_CHECKING:  # discord.types imports itself in a circle at run time
@@ -63,6 +68,16 @@ THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
 """The longest auto-archive duration (a week): quiet weekends do not close a thread."""
 HISTORY_PAGES = 10
 """How far back ``find_post`` reads: 10 pages of 100 messages."""
+THREAD_EXISTS = 160004
+""""A thread has already been created for this message" (opcodes-and-status-codes)."""
+THREADED = frozenset({"daily_post"})
+"""The kinds of message posted with a thread of their own (``post(..., thread=True)``:
+the daily post). ``find_post`` has no ``thread`` flag, so it tells them by their kind."""
+
+
+def thread_name(message: Message) -> str:
+    """A thread's name: its message's title without the book (1-100 characters)."""
+    return (plain(message.title or "").lstrip("📚 ") or "Study thread")[:100]
 
 
 def nonce_for(key: str) -> str:
@@ -158,6 +173,9 @@ NEEDED = {
 
 class DiscordChat:
     platform = "discord"
+    broadcasts = False
+    """Discord cannot show a thread message in its channel too: services post a pointer
+    (``thread_link``) instead."""
 
     def __init__(self, client: discord.Client, gate: Gate | None = None) -> None:
         self.client = client
@@ -190,23 +208,42 @@ class DiscordChat:
         )
 
     async def post(
-        self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
+        self,
+        target: Target,
+        message: Message,
+        *,
+        key: str | None = None,
+        thread: bool = False,
+        broadcast: bool = False,  # not on Discord (``broadcasts``): the pointer is separate
     ) -> Posted:
         data = await self._send(target.thread or target.channel, message, key)
         message_id = str(data["id"])
         if not thread:
             return Posted(message_id, target.thread or message_id)
-        name = (message.title or "Study thread").lstrip("📚 ")[:100]
-        created = await self._call(
-            lambda: self.client.http.start_thread_with_message(
-                int(target.channel),
-                int(message_id),
-                name=name,
-                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
-                rate_limit_per_user=None,
-            )
-        )
-        return Posted(message_id, str(created["id"]))
+        return Posted(message_id, await self._open_thread(target.channel, message_id, message))
+
+    async def _open_thread(self, channel_id: str, message_id: str, message: Message) -> str:
+        """The id of the thread on a message of ours, started now (named after the
+        message's title) or, when Discord answers that the message has one already
+        (160004: a retry of a start whose answer was lost), the one it has."""
+
+        async def start() -> str:
+            try:
+                created = await self.client.http.start_thread_with_message(
+                    int(channel_id),
+                    int(message_id),
+                    name=thread_name(message),
+                    auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                    rate_limit_per_user=None,
+                )
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_EXISTS:
+                    raise
+                # A thread started on a message shares its id (resources/channel).
+                return str((await self.client.http.get_channel(int(message_id)))["id"])
+            return str(created["id"])
+
+        return await self._call(start)
 
     async def say(self, channel_id: str, text: str) -> None:
         """A plain line of the bot's own (no key: nothing looks for it again)."""
@@ -222,15 +259,26 @@ class DiscordChat:
         No message carries ``key`` where history shows it: only as the send's nonce,
         which Discord forgets after minutes (and history need not return), so the look
         is what tells, within the nonce window and after it."""
+        item = await self._find(target.thread or target.channel, message)
+        if item is None:
+            return None
+        if target.thread is None and message.kind in THREADED and "thread" not in item:
+            # Sent, but its answer was lost before ``post`` opened the thread: open it
+            # now, so replies and the reveal have the thread the post should have.
+            thread_id = await self._open_thread(target.channel, str(item["id"]), message)
+            return Posted(str(item["id"]), thread_id)
+        return self._posted(item, target)
+
+    async def _find(self, where: str, message: Message) -> MessagePayload | None:
+        """The newest message of ours in ``where`` that looks like ``message``."""
         look = Look.of(message)
-        where = target.thread or target.channel
         before: int | None = None
         for _ in range(HISTORY_PAGES):
             page = await self._page(int(where), before)
             own_id = self._own_id()
             for item in page:
                 if look.matches(item, own_id):
-                    return self._posted(item, target)
+                    return item
             if len(page) < 100:
                 return None
             before = int(page[-1]["id"])
@@ -251,6 +299,10 @@ class DiscordChat:
             return Posted(str(item["id"]), target.thread)
         started = item["thread"]["id"] if "thread" in item else item["id"]
         return Posted(str(item["id"]), str(started))
+
+    def thread_link(self, target: Target) -> str:
+        """A channel mention of the thread: drawn as a link to it (it pings nobody)."""
+        return f"<#{target.thread}>" if target.thread else ""
 
     async def react(self, target: Target, message_ref: str, emoji: str) -> None:
         channel = target.thread or target.channel
@@ -310,6 +362,5 @@ class DiscordChat:
     async def find_dm(
         self, workspace: str, user_ref: str, key: str, message: Message
     ) -> Posted | None:
-        channel = await self._dm_channel(user_ref)
-        found = await self.find_post(Target(self.platform, workspace, channel), key, message)
-        return Posted(found.message_ref, found.message_ref) if found else None
+        found = await self._find(await self._dm_channel(user_ref), message)
+        return Posted(str(found["id"]), str(found["id"])) if found else None

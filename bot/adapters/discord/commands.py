@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.core.commands import QUIZ, STUDY, Option, Subcommand, Suggest, from_options
+from bot.core.commands import (
+    DISCORD_ADMIN_GROUP,
+    QUIZ,
+    STUDY,
+    Option,
+    Subcommand,
+    Suggest,
+    from_options,
+)
 
 if TYPE_CHECKING:
     from bot.adapters.discord.client import StudyClient
@@ -119,13 +127,10 @@ def command_for(spec: Subcommand) -> app_commands.Command[Any, ..., None]:
     return command
 
 
-ADMIN_GROUP = "study-admin"
-
-
 def build(tree: app_commands.CommandTree[Any]) -> app_commands.Group:
     study = app_commands.Group(name="study", description="Daily study: streaks, stats, setup")
     admin = app_commands.Group(
-        name=ADMIN_GROUP,
+        name=DISCORD_ADMIN_GROUP,  # the help text names it too
         description="Set up and run this channel's daily question (admins)",
         default_permissions=discord.Permissions(manage_guild=True),
         guild_only=True,

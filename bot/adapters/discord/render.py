@@ -3,9 +3,40 @@
 Every client is built with ``AllowedMentions.none()``, so nothing we send can ping; on
 top of that, text is markdown-escaped, so member text (``@everyone``, ``**``) and card
 text (``__init_subclass__``) show as written.
+
+How text is neutralised (``text``):
+
+- Embed titles, descriptions, field names and field values are drawn as Discord
+  Markdown; footers are not (they show backslashes literally), so they are only written
+  out (``plain``), never escaped.
+- The escaping is discord.py's ``escape_markdown`` in its full mode: every ``*``, ``_``,
+  ``~``, `````, ``|`` and ``\\`` gets a backslash, as do ``>``/``#``/``-`` that start a
+  line (quotes, headings, ``-#`` subtext, lists); URLs are left whole so they still
+  link. Not ``as_needed``: that leaves ``* item`` a list, ``a*b*c`` half-escaped ("open
+  to clever syntax abuse", its own docs) and escapes inside URLs, breaking them.
+- Two holes in ``escape_markdown`` are closed here. It escapes a masked link
+  ``[text](url)`` as one match, so Markdown inside it (``[**x**](u)``, or anything
+  between two links on a line) stays live: every ``[`` is escaped on its own instead,
+  so no masked link forms and the rest is escaped as usual. And it knows neither
+  numbered lists (``1. x`` gets ``1\\. x``) nor indented markers (it puts the backslash
+  before the spaces, where Discord shows it; here it goes before the marker).
+- Identifiers (``__init__``) are escaped like any other text, not set as inline code:
+  the escapes do not show, so the name reads (and selects) as written, and inline code
+  would mean guessing which words of a card or a member's answer are code (prose with
+  an underscore would turn monospace, a backtick in the text could not be drawn). Slack
+  sets them as code only because mrkdwn has no escapes.
+- Mentions: ``AllowedMentions.none()`` decides; ``escape_mentions`` adds a zero-width
+  space to ``@everyone``/``@here``/ids as a second line of defence.
+- Moments are ``<t:…:f>`` tokens in descriptions and field values (``rich``): only the
+  text around them is escaped, never a token. Titles and field names write them out.
+- Limits apply to what is sent, so text is cut after escaping (``_cut``), and only
+  between whole pieces: never inside an escape (no dangling backslash), a token or
+  a defused mention.
 """
 
 from __future__ import annotations
+
+import re
 
 import discord
 
@@ -24,23 +55,52 @@ BUTTON_LABEL_MAX = 80
 SHOWN_TO_CHANNEL = "Posted below for everyone in the channel."
 COLOURS = {"daily_post": 0x3498DB, "reveal": 0x2ECC71, "leaderboard": 0xF1C40F, "error": 0xE74C3C}
 
+_BRACKET = "\x1f"
+"""Stands in for ``[`` while ``escape_markdown`` runs (``plain`` leaves no ``\\x1f``)."""
+_NUMBERED = re.compile(r"^([ \t]*\d+)\.(?=\s)", re.MULTILINE)
+_INDENTED = re.compile(r"^\\(\s+)-", re.MULTILINE)
+"""``escape_markdown`` puts the backslash of an indented ``-`` (even across a blank line)
+before the spaces, where Discord shows it: move it to the ``-``."""
+_INDENTED_START = re.compile(r"^([ \t]+)([#>])", re.MULTILINE)
+_PIECE = re.compile(r"\\.|<t:-?\d+:[tTdDfFR]>|@\u200b|.", re.DOTALL)
+"""What a cut may not split: an escape, a timestamp token, a defused mention."""
+
+
+def escape(value: str) -> str:
+    """Plain text as Discord Markdown that draws exactly that text (see the module)."""
+    value = value.replace(_BRACKET, "").replace("[", _BRACKET)
+    escaped = discord.utils.escape_markdown(value)
+    escaped = _INDENTED.sub(r"\1\\-", escaped)
+    escaped = _INDENTED_START.sub(r"\1\\\2", escaped)
+    escaped = _NUMBERED.sub(r"\1\\.", escaped)
+    return discord.utils.escape_mentions(escaped.replace(_BRACKET, "\\["))
+
 
 def text(value: str) -> str:
     """Markdown-escaped, with mentions neutralised as a second line of defence; moments
-    written out (titles and footers, where Discord draws no timestamps)."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(plain(value)))
+    written out (titles and field names, where Discord draws no timestamps)."""
+    return escape(plain(value))
 
 
 def rich(value: str) -> str:
     """Description and field text: escaped, each moment as a ``<t:…:f>`` timestamp that
     every reader sees in their own zone."""
     return "".join(
-        text(p) if isinstance(p, str) else f"<t:{int(p.at.timestamp())}:f>" for p in pieces(value)
+        escape(p) if isinstance(p, str) else f"<t:{int(p.at.timestamp())}:f>" for p in pieces(value)
     )
 
 
 def _cut(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+    """At most ``limit`` characters, ending in ``…`` when cut, split only between whole
+    pieces (``_PIECE``): never a dangling backslash or a torn ``<t:…>`` token."""
+    if len(value) <= limit:
+        return value
+    kept = 0
+    for found in _PIECE.finditer(value):
+        if found.end() > limit - 1:
+            break
+        kept = found.end()
+    return value[:kept] + "…"
 
 
 def embed(message: Message) -> discord.Embed:
@@ -62,7 +122,7 @@ def embed(message: Message) -> discord.Embed:
         budget -= len(name_text) + len(value_text)
         result.add_field(name=name_text, value=value_text, inline=len(value_text) < 40)
     if message.footer:
-        result.set_footer(text=_cut(message.footer, min(FOOTER_MAX, max(budget, 1))))
+        result.set_footer(text=_cut(plain(message.footer), min(FOOTER_MAX, max(budget, 1))))
     return result
 
 

@@ -51,6 +51,8 @@ REMEMBERED_THREADS = 10_000
 
 class SlackChat:
     platform = "slack"
+    broadcasts = True
+    """``reply_broadcast``: the reply shows in the thread and in the channel, one message."""
 
     def __init__(
         self,
@@ -100,7 +102,13 @@ class SlackChat:
     # ---- posts ------------------------------------------------------------------------------
 
     async def post(
-        self, target: Target, message: Message, *, key: str | None = None, thread: bool = False
+        self,
+        target: Target,
+        message: Message,
+        *,
+        key: str | None = None,
+        thread: bool = False,
+        broadcast: bool = False,
     ) -> Posted:
         await self._pacer.wait(target.channel)
         payload: dict[str, Any] = {
@@ -112,12 +120,17 @@ class SlackChat:
         }
         if target.thread:
             payload["thread_ts"] = target.thread
+            if broadcast:
+                payload["reply_broadcast"] = True
         if key is not None:
             payload["metadata"] = lookup.metadata(key)
         data = await self.call("chat.postMessage", **payload)
         ts = str(data.get("ts", ""))
         self._remember(target.channel, ts, target.thread)
         return Posted(ts, target.thread or ts)
+
+    def thread_link(self, target: Target) -> str:
+        return ""  # never needed: a reveal is broadcast in the same send
 
     async def find_post(
         self, target: Target, key: str, message: Message | None = None

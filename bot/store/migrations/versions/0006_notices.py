@@ -1,5 +1,6 @@
 """Notices: one-off public notes (a missed day, a settings summary), sent exactly once;
-daily_posts.forgiven: a missed day an admin posted late on purpose stays forgiven.
+daily_posts.forgiven: a missed day an admin posted late on purpose stays forgiven;
+channels.share: the reveal also shows in the channel (default on).
 
 Revision ID: 0006
 Revises: 0005
@@ -43,9 +44,15 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("forgiven", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    with op.batch_alter_table("channels", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("share", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("channels", schema=None) as batch_op:
+        batch_op.drop_column("share")
     with op.batch_alter_table("daily_posts", schema=None) as batch_op:
         batch_op.drop_column("forgiven")
     with op.batch_alter_table("notices", schema=None) as batch_op:

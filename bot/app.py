@@ -86,7 +86,7 @@ async def build(
             check_sqlite_path(settings.db_url)
             _warn_if_restorable(database, settings.backup_dir)
             stack.enter_context(backup.in_use(database))  # restore refuses while we run
-        store = await _open_store(settings.db_url)
+        store = await open_store(settings.db_url)
         stack.push_async_callback(store.close)
         watch = None
         if database is not None:
@@ -188,7 +188,7 @@ async def build(
         )
 
 
-async def _open_store(url: str) -> SqlStore:
+async def open_store(url: str) -> SqlStore:
     """The store, or one line saying why the database cannot be used."""
     import sqlite3
 
@@ -197,7 +197,7 @@ async def _open_store(url: str) -> SqlStore:
     try:
         return await SqlStore.open(url)
     except (sqlite3.DatabaseError, DBAPIError, OSError) as exc:
-        reason = getattr(exc, "orig", None) or exc
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConfigError(f"cannot open the database {_safe_url(url)}: {reason}") from None
 
 

@@ -164,16 +164,17 @@ def _backup_or_restore(args: argparse.Namespace) -> int:
 
 
 async def _db_upgrade(args: argparse.Namespace) -> int:
-    from bot.store.sql import SqlStore
+    from bot.app import open_store
 
     settings = _settings(args)
-    store = await SqlStore.open(settings.db_url)
+    store = await open_store(settings.db_url)
     await store.close()
     print("database is up to date")
     return 0
 
 
 async def _tune(args: argparse.Namespace) -> int:
+    from bot.app import open_store
     from bot.core.srsbook import SrsBook
     from bot.core.tuning import TuneSettings
     from bot.decks import DeckLibrary, find_content_dir
@@ -181,11 +182,10 @@ async def _tune(args: argparse.Namespace) -> int:
     from bot.ports.clock import SystemClock
     from bot.services.base import Deps
     from bot.services.tuning import Tuning
-    from bot.store.sql import SqlStore
 
     settings = _settings(args)
     book = await asyncio.to_thread(SrsBook, retention=settings.desired_retention)
-    store = await SqlStore.open(settings.db_url)
+    store = await open_store(settings.db_url)
     try:
         deps = Deps(
             store=store,

@@ -83,7 +83,12 @@ SHOWN_MAX = 40
 
 def shown(value: str, limit: int = SHOWN_MAX) -> str:
     """``value`` quoted for an error message: control characters escaped (``repr``) and
-    cut to ``limit`` characters, so a 5,000-character word cannot flood the reply."""
-    if len(value) > limit:
-        return f"{value[:limit]!r}… ({len(value):,} characters)"
-    return repr(value)
+    cut so the quoted form stays within ``limit`` characters (plus its quotes), so a
+    5,000-character word, or forty escaped characters, cannot flood the reply."""
+    quoted = repr(value)
+    if len(quoted) <= limit + 2:
+        return quoted
+    keep = min(len(value), limit)
+    while keep > 0 and len(repr(value[:keep])) > limit + 2:
+        keep -= 1
+    return f"{value[:keep]!r}… ({len(value):,} characters)"

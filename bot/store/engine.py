@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 import aiosqlite
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -82,6 +83,10 @@ def check_sqlite_path(url: str) -> None:
 
 def _transactional(engine: Engine, fn: Callable[[Connection], T], write: bool) -> T:
     with engine.connect() as conn:
+        # Claims read "one row went in" from the row count of INSERT ... ON CONFLICT DO
+        # NOTHING; SQLAlchemy keeps it for statements other than UPDATE/DELETE only when
+        # asked (without it psycopg's count reads as -1 and every claim as lost).
+        conn = conn.execution_options(preserve_rowcount=True)
         if write:
             conn = conn.execution_options(**{WRITE: True})
         with conn.begin():
@@ -180,8 +185,20 @@ async def open_runners(url: str) -> tuple[Runner, Runner]:
             await writer.close()
             raise
         return writer, reader
-    sync_url = parsed.set(drivername=parsed.drivername.replace("+asyncpg", "+psycopg"))
-    runner = ThreadPoolRunner(sync_url.render_as_string(hide_password=False))
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite+aiosqlite:///PATH "
+            "or postgresql+psycopg://USER:PASSWORD@HOST/DB"
+        )
+    driver = "psycopg" if parsed.drivername in ("postgresql", "postgresql+asyncpg") else None
+    sync_url = parsed.set(drivername="postgresql+psycopg") if driver else parsed
+    try:
+        runner = ThreadPoolRunner(sync_url.render_as_string(hide_password=False))
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"PostgreSQL needs its driver ({exc.name} is not installed): "
+            "pip install 'studybot[postgres]'"
+        ) from None
     return runner, runner
 
 
@@ -191,11 +208,39 @@ def _alembic_config() -> Config:
     return config
 
 
+POSTGRES_MIN = 120000
+"""PostgreSQL 12 or later (``server_version_num``)."""
+MIGRATION_LOCK = 0x5354_5544_5942_4F54  # "STUDYBOT": one advisory lock id for migrations
+
+
 def upgrade_on(connection: Connection) -> None:
-    """Apply every Alembic migration not yet applied (idempotent)."""
+    """Apply every Alembic migration not yet applied (idempotent). On PostgreSQL under an
+    advisory lock, so instances starting together migrate one after another."""
+    if connection.dialect.name == "postgresql":
+        _check_postgres(connection)
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     config = _alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def _check_postgres(connection: Connection) -> None:
+    """Refuse, in one line, a server too old or a database that belongs to something else."""
+    version = int(connection.exec_driver_sql("SHOW server_version_num").scalar_one())
+    if version < POSTGRES_MIN:
+        shown = f"{version // 10000}.{version % 10000 // 100}"
+        raise ConfigError(f"PostgreSQL {shown} is too old: studybot needs 12 or later")
+    tables = set(
+        connection.exec_driver_sql(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).scalars()
+    )
+    if tables and "alembic_version" not in tables:
+        some = ", ".join(sorted(tables)[:3])
+        raise ConfigError(
+            f"the database already holds another application's tables ({some}...): "
+            "give studybot a database of its own"
+        )
 
 
 async def upgrade(writer: Runner) -> None:
@@ -207,6 +252,11 @@ async def upgrade(writer: Runner) -> None:
         raise
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"cannot open the database: {exc}") from None
+    except CommandError as exc:  # a revision this version does not know
+        raise ConfigError(
+            f"the database's schema is not one this studybot knows ({exc}): another "
+            "application's, or a newer studybot's"
+        ) from None
 
 
 __all__ = ["Any", "Runner", "open_runners", "upgrade"]

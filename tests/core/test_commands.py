@@ -341,3 +341,13 @@ def test_a_word_where_the_count_goes_is_no_count(text: str, message: str) -> Non
 )
 def test_a_topic_may_take_several_words(args: tuple[str, ...], topic: str, count: int) -> None:
     assert parse_quiz(args, QUIZ_TOPICS) == QuizRequest(topic, count)
+
+
+def test_an_error_quoting_escaped_characters_stays_short() -> None:
+    """Found by the parser fuzz: forty characters that repr escapes to ten each made a
+    303-character error; the quoted part is bounded after escaping."""
+    word = "00" + "\x1f" * 4 + "\U00010d28\U00012544\U0001342f\U00018d09\U00018d09\U0001ed3e"
+    with pytest.raises(InvalidInput) as caught:
+        parse("quiz", f' {word} 000000{word} "unclosed')
+    assert "quote is not closed" in caught.value.message
+    assert len(caught.value.message) <= 300

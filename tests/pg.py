@@ -1,0 +1,53 @@
+"""A real PostgreSQL server for the tests: ``STUDYBOT_TEST_POSTGRES_URL`` if set, else one
+started from the ``pgserver`` wheel (PostgreSQL 16, no root, no system packages; a dev
+dependency, so the PostgreSQL half of a suite never skips). Each test gets a database of
+its own, created from nothing and dropped after."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+import warnings
+from functools import cache
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+@cache
+def server_url() -> str:
+    given = os.environ.get("STUDYBOT_TEST_POSTGRES_URL")
+    if given:
+        return given
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pgserver  # a dev dependency: an ImportError is a broken install, not a skip
+
+        folder = tempfile.mkdtemp(prefix="studybot-pg-")
+        server = pgserver.get_server(folder, cleanup_mode="delete")
+    socket_dir = make_url(server.get_uri()).query["host"]
+    return f"postgresql+psycopg://postgres:@/postgres?host={socket_dir}"
+
+
+def fresh_database() -> str:
+    """The URL of a new, empty database on the test server."""
+    base = make_url(server_url())
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    parsed = make_url(url)
+    engine = create_engine(make_url(server_url()), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    finally:
+        engine.dispose()

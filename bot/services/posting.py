@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -291,37 +292,43 @@ class Posting(Service):
     def _revive(
         self, tx: Tx, channel: ChannelRow, missed: PostRow, now: datetime
     ) -> tuple[PostRow, Card] | None:
-        pick, cycle = self._pick(tx, channel)
-        post = tx.posts.revive_missed(
-            missed.id,
-            card_key=pick.card.key,
-            topic=pick.card.topic,
-            cycle=cycle,
-            new_cycle=pick.new_cycle,
-            token=uuid.uuid4().hex,
-            now=now,
-        )
-        if post is None:
-            return None
-        if pick.new_cycle:
-            tx.channels.set_next(channel.id, cycle=cycle)
-        return post, pick.card
+        def claim(pick: Pick, cycle: int) -> PostRow | None:
+            return tx.posts.revive_missed(
+                missed.id,
+                card_key=pick.card.key,
+                topic=pick.card.topic,
+                cycle=cycle,
+                new_cycle=pick.new_cycle,
+                token=uuid.uuid4().hex,
+                now=now,
+            )
+
+        return self._claimed(tx, channel, claim)
 
     def _claim(
         self, tx: Tx, channel: ChannelRow, day: date, when: datetime, now: datetime
     ) -> tuple[PostRow, Card] | None:
+        def claim(pick: Pick, cycle: int) -> PostRow | None:
+            return tx.posts.claim(
+                channel.id,
+                day,
+                card_key=pick.card.key,
+                topic=pick.card.topic,
+                cycle=cycle,
+                new_cycle=pick.new_cycle,
+                scheduled_for=when,
+                token=uuid.uuid4().hex,
+                now=now,
+            )
+
+        return self._claimed(tx, channel, claim)
+
+    def _claimed(
+        self, tx: Tx, channel: ChannelRow, claim: Callable[[Pick, int], PostRow | None]
+    ) -> tuple[PostRow, Card] | None:
+        """The next card claimed by ``claim``; a card that starts a cycle moves it on."""
         pick, cycle = self._pick(tx, channel)
-        post = tx.posts.claim(
-            channel.id,
-            day,
-            card_key=pick.card.key,
-            topic=pick.card.topic,
-            cycle=cycle,
-            new_cycle=pick.new_cycle,
-            scheduled_for=when,
-            token=uuid.uuid4().hex,
-            now=now,
-        )
+        post = claim(pick, cycle)
         if post is None:
             return None
         if pick.new_cycle:

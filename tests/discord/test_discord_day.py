@@ -145,3 +145,19 @@ async def test_a_whole_day(world: DiscordWorld) -> None:
         assert tx.posts.count(1) == 1
         assert len(tx.answers.for_post(1)) == 2
     assert dm_open.body == {"recipient_id": int(ALICE)}
+
+
+async def alice_gets_it_wrong(world: DiscordWorld, thread: str) -> None:
+    """reveal-now, then Alice grades ❌ on the reveal (the card comes back tomorrow)."""
+    await world.slash("study-admin", "reveal-now")
+    reveal = posts(world.fake, thread)[-1]
+    await world.fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "❌"),
+    )
+
+    def graded() -> bool:
+        with sync_tx(world.app.store) as tx:
+            return bool(tx.reviews.grade_of(1, 2))
+
+    await eventually(graded)

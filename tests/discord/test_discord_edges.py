@@ -12,7 +12,7 @@ from tests.dbtools import sync_tx
 from tests.discord.conftest import DiscordWorld, discord_app, embed_text, posts
 from tests.discord.fake_discord import CHANNEL, FakeDiscord
 from tests.discord.fake_rules import PlatformClock
-from tests.discord.test_discord_day import ALICE, reaction, thread_message
+from tests.discord.test_discord_day import ALICE, alice_gets_it_wrong, reaction, thread_message
 from tests.fakes import FakeClock
 from tests.slack.conftest import eventually
 
@@ -25,18 +25,7 @@ async def post_today(world: DiscordWorld) -> str:
 
 async def test_closed_dms_pause_followups_with_a_back_off(world: DiscordWorld) -> None:
     thread = await post_today(world)
-    await world.slash("study-admin", "reveal-now")
-    reveal = posts(world.fake, thread)[-1]
-    await world.fake.dispatch(
-        "MESSAGE_REACTION_ADD",
-        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "❌"),
-    )
-
-    def graded() -> bool:
-        with sync_tx(world.app.store) as tx:
-            return bool(tx.reviews.grade_of(1, 2))
-
-    await eventually(graded)
+    await alice_gets_it_wrong(world, thread)
     world.fake.forbidden[ALICE] = 50007
     world.clock.advance(days=1, hours=1)
     assert await world.app.study.followups.send_due() == 0

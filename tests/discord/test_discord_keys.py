@@ -27,9 +27,8 @@ from bot.services.posting import post_key
 from tests.dbtools import sync_tx
 from tests.discord.conftest import DiscordWorld, discord_app, embed_text, posts
 from tests.discord.fake_discord import BOT_ID, CHANNEL, FakeDiscord
-from tests.discord.test_discord_day import ALICE, reaction
+from tests.discord.test_discord_day import ALICE, alice_gets_it_wrong
 from tests.fakes import FakeClock
-from tests.slack.conftest import eventually
 
 NEXT_MONDAY = datetime(2025, 3, 10, 8, 5, tzinfo=UTC)  # 09:05 Berlin: last week's board
 TUESDAY = datetime(2025, 3, 4, 11, 0, tzinfo=UTC)  # Monday's 09:30 missed, Tuesday's not
@@ -193,18 +192,7 @@ async def due_follow_up(world: DiscordWorld) -> None:
     await world.slash("study-admin", "setup", count=2)
     await world.slash("study-admin", "post-now")
     thread = str(posts(world.fake, CHANNEL)[0]["id"])
-    await world.slash("study-admin", "reveal-now")
-    reveal = posts(world.fake, thread)[-1]
-    await world.fake.dispatch(
-        "MESSAGE_REACTION_ADD",
-        reaction("MESSAGE_REACTION_ADD", thread, reveal["id"], ALICE, "alice", "❌"),
-    )
-
-    def graded() -> bool:
-        with sync_tx(world.app.store) as tx:
-            return bool(tx.reviews.grade_of(1, 2))
-
-    await eventually(graded)
+    await alice_gets_it_wrong(world, thread)
     world.clock.advance(days=1, hours=1)
 
 

@@ -31,7 +31,8 @@ from bot.ports.chat import Posted
 from bot.ports.records import ChannelRow, PostRow
 from bot.ports.store import Tx
 from bot.services import messages
-from bot.services.base import Service
+from bot.services.base import Deps, Service
+from bot.services.streaks import Streaks
 
 log = structlog.get_logger("studybot.posting")
 SEND_CONCURRENCY = 100
@@ -55,6 +56,10 @@ class TickReport:
 
 
 class Posting(Service):
+    def __init__(self, deps: Deps, *, streaks: Streaks | None = None) -> None:
+        super().__init__(deps)
+        self.streaks = streaks or Streaks(deps)
+
     # ---- scheduled work -------------------------------------------------------------
 
     async def post_due(self) -> TickReport:
@@ -95,15 +100,19 @@ class Posting(Service):
             return []  # another process advanced it
         to_send: list[tuple[PostRow, Card]] = []
         missed: list[tuple[date, datetime]] = []
+        forgiven: list[date] = []
         when = fresh.next_post_at
         while when <= now:
             day = local_date(when, zone(fresh.settings.tz))
             if fresh.paused:
-                counts["skipped"] += self._mark(tx, fresh, day, when, now, "skipped")
+                if self._mark(tx, fresh, day, when, now, "skipped"):
+                    counts["skipped"] += 1
+                    forgiven.append(day)
             elif now - when > self.policy.grace:
                 if self._mark(tx, fresh, day, when, now, "missed"):
                     counts["missed"] += 1
                     missed.append((day, when))
+                    forgiven.append(day)
                     log.info("post_missed", channel=fresh.id, day=str(day))
             else:
                 claimed = self._claim(tx, fresh, day, when, now)
@@ -114,6 +123,8 @@ class Posting(Service):
         tx.channels.set_next(fresh.id, post_at=when)
         if missed:  # one note for the whole outage, queued with the days it reports
             self._note_missed(tx, fresh, missed, now)
+        if forgiven:  # streaks already folded over these days are folded again
+            self.streaks.refold(tx, fresh, min(forgiven))
         return to_send
 
     def _note_missed(
@@ -194,6 +205,7 @@ class Posting(Service):
             def miss(tx: Tx) -> None:
                 _set_status(post.id, "missed", tx)
                 self._note_missed(tx, channel, [(post.local_date, scheduled)], now)
+                self.streaks.refold(tx, channel, post.local_date)
 
             await self.store.write(miss)
             return False
@@ -356,7 +368,12 @@ class Posting(Service):
         try:
             posted = await chat.post(channel.target(), message, key=post_key(post), thread=True)
         except TargetUnavailable as exc:
-            await self.store.write(partial(_set_status, post.id, "missed"))
+
+            def lost(tx: Tx) -> None:
+                _set_status(post.id, "missed", tx)
+                self.streaks.refold(tx, channel, post.local_date)
+
+            await self.store.write(lost)
             await self.pause_channel(channel, exc.reason)
             return False
         except ChatError as exc:

@@ -62,6 +62,21 @@ class Streaks(Service):
         )
         return [(name, value) for name, value in shown_now if value > 0]
 
+    def refold(self, tx: Tx, channel: ChannelRow, since: date) -> int:
+        """After days from ``since`` on became forgiven (marked missed or skipped late,
+        once streaks had been folded past them): the streaks folded over them again, from
+        history, so the cache never keeps a freeze spent on a forgiven day."""
+        moved = 0
+        for membership in tx.members.memberships(channel_id=channel.id):
+            through = membership.streak.evaluated_through
+            if through is None or through < since:
+                continue
+            state = self.recomputed(tx, channel, membership)
+            if state != membership.streak:
+                tx.members.save_streak(channel.id, membership.member.id, state)
+                moved += 1
+        return moved
+
     def recomputed(self, tx: Tx, channel: ChannelRow, membership: MembershipRow) -> StreakState:
         """The streak recomputed from history alone (what the stored cache must equal):
         folded through yesterday, or through today when a repair settled today."""

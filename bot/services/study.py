@@ -74,7 +74,7 @@ class StudyBot(Service):
         self.streaks = streaks or Streaks(deps)
         self.leaderboards = leaderboards or Leaderboards(deps, streaks=self.streaks)
         self.channels = channels or Channels(deps)
-        self.posting = posting or Posting(deps)
+        self.posting = posting or Posting(deps, streaks=self.streaks)
         self.threads = threads or Threads(deps, learning=learning)
         self.followups = followups or Followups(
             deps, learning=learning, dispatch=dispatch or Dispatch(deps)

@@ -95,3 +95,33 @@ async def test_a_missed_today_can_be_posted_late_on_purpose_and_stays_forgiven(
     assert "Your streak: 1 day " in text_of(
         await run(study, world.bob, world.channel, "/study streak")
     )
+
+
+async def test_a_day_forgiven_after_streaks_were_folded_is_folded_again(
+    study: StudyBot, world: World, chat: FakeChat, clock: FakeClock, store: SqlStore
+) -> None:
+    """Tuesday's send failed and its claim was only found stale on Wednesday, after the
+    roll-over had folded Tuesday as a day Alice missed: once Tuesday is marked missed
+    (forgiven) her streak is folded again, and the cache equals the replay."""
+    clock.set(MONDAY)
+    await run(study, world.admin, world.channel, "/study setup days=daily")
+    clock.set(MONDAY + timedelta(hours=3))
+    await study.posting.post_due()
+    (monday,) = chat.posts()
+    await study.message(world.alice, world.thread(monday.ref), "a1", "an answer")
+    clock.set(MONDAY + timedelta(days=1, hours=3))
+    chat.transient_failures = 1  # Tuesday's post never goes out; its claim stays
+    await study.posting.post_due()
+    assert len(chat.posts()) == 1
+    clock.set(MONDAY + timedelta(days=2, hours=3))
+    await study.streaks.roll_over()  # folds Tuesday: not kept, not (yet) forgiven
+    await study.posting.reconcile()  # the stale claim is past its grace: Tuesday missed
+    with sync_tx(store) as tx:
+        channel = tx.channels.get(1)
+        assert channel is not None
+        assert date(2025, 3, 4) in tx.posts.forgiven_dates(1, date(2025, 3, 1))
+        (membership,) = tx.members.memberships(channel_id=1)
+        assert membership.streak == study.streaks.recomputed(tx, channel, membership)
+    assert "Your streak: 1 day " in text_of(
+        await run(study, world.alice, world.channel, "/study streak")
+    )

@@ -97,3 +97,23 @@ def test_footers_are_not_escaped() -> None:
     # Discord draws no Markdown in a footer: a backslash there would show.
     drawn = render.embed(Message(title="t", footer="*as is*"))
     assert drawn.footer.text == "*as is*"
+
+
+def test_command_hints_are_written_as_discord_takes_them() -> None:
+    from bot.adapters.discord import render
+    from bot.core.replies import Message
+
+    drawn = render.embed(
+        Message(
+            lines=(
+                "This channel is not set up; run /study setup first.",
+                "Change with /study setup time=10:00 days=mon,wed,fri",
+                "Or /study forget-me confirm; see /study streak.",
+            )
+        )
+    )
+    text = drawn.description or ""
+    assert "/study-admin setup first" in text  # admin-only: under /study-admin
+    assert "/study-admin setup time:10:00 days:mon,wed,fri" in text  # typed options
+    assert "/study forget-me confirm:True" in text and "/study streak" in text
+    assert "=" not in text

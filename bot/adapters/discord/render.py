@@ -41,6 +41,7 @@ import re
 import discord
 
 from bot.core import emoji
+from bot.core.commands import DISCORD_ADMIN_GROUP, STUDY
 from bot.core.replies import Message, Style, pieces, plain
 
 TITLE_MAX = 256
@@ -66,6 +67,24 @@ _PIECE = re.compile(r"\\.|<t:-?\d+:[tTdDfFR]>|@\u200b|.", re.DOTALL)
 """What a cut may not split: an escape, a timestamp token, a defused mention."""
 
 
+_ADMIN_ONLY = "|".join(re.escape(s.name) for s in STUDY if s.admin_only)
+_ADMIN_HINT = re.compile(rf"/study ({_ADMIN_ONLY})\b")
+_CONFIRM_HINT = re.compile(r"(/study(?:-admin)? (?:forget-me|post-now)) confirm\b(?!:)")
+_SETUP_PAIRS = re.compile(rf"/{DISCORD_ADMIN_GROUP} setup((?: [a-z]+=[^\s;,.]+)+)")
+
+
+def hints(value: str) -> str:
+    """Command hints as Discord takes them. The services write one text form (``/study
+    setup time=10:00``, ``/study post-now confirm``); here admin-only subcommands live
+    under ``/study-admin`` and options are typed (``time:10:00``, ``confirm:True``)."""
+    value = _ADMIN_HINT.sub(rf"/{DISCORD_ADMIN_GROUP} \1", value)
+    value = _CONFIRM_HINT.sub(r"\1 confirm:True", value)
+    value = _SETUP_PAIRS.sub(
+        lambda m: f"/{DISCORD_ADMIN_GROUP} setup" + m.group(1).replace("=", ":"), value
+    )
+    return value.replace("key=value", "option:value")
+
+
 def escape(value: str) -> str:
     """Plain text as Discord Markdown that draws exactly that text (see the module)."""
     value = value.replace(_BRACKET, "").replace("[", _BRACKET)
@@ -79,14 +98,15 @@ def escape(value: str) -> str:
 def text(value: str) -> str:
     """Markdown-escaped, with mentions neutralised as a second line of defence; moments
     written out (titles and field names, where Discord draws no timestamps)."""
-    return escape(plain(value))
+    return escape(hints(plain(value)))
 
 
 def rich(value: str) -> str:
     """Description and field text: escaped, each moment as a ``<t:…:f>`` timestamp that
     every reader sees in their own zone."""
     return "".join(
-        escape(p) if isinstance(p, str) else f"<t:{int(p.at.timestamp())}:f>" for p in pieces(value)
+        escape(hints(p)) if isinstance(p, str) else f"<t:{int(p.at.timestamp())}:f>"
+        for p in pieces(value)
     )
 
 

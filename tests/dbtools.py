@@ -2,7 +2,8 @@
 
 Services reach the store through units of work on its database thread. Tests that only
 want to look (or to arrange rows) open their own short synchronous transaction on the
-same SQLite file with ``sync_tx``: same repositories, same SQL, no thread hop.
+same SQLite file (or PostgreSQL database) with ``sync_tx``: same repositories, same SQL,
+no thread hop.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from bot.store.sql import SqlStore, SqlTx
 @contextmanager
 def sync_tx(store: SqlStore) -> Iterator[SqlTx]:
     url = make_url(store.url)
+    if url.get_backend_name() == "postgresql":  # the same repositories on the server
+        server = create_engine(url.set(drivername="postgresql+psycopg"))
+        try:
+            with server.begin() as conn:
+                yield SqlTx(conn.execution_options(preserve_rowcount=True))
+        finally:
+            server.dispose()
+        return
     engine = create_engine(f"sqlite:///{url.database}")
 
     @event.listens_for(engine, "connect")

@@ -5,12 +5,16 @@ its own, created from nothing and dropped after."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import uuid
 import warnings
+from collections.abc import AsyncIterator
 from functools import cache
+from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -51,3 +55,17 @@ def drop_database(url: str) -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
     finally:
         engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url_on_both(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Use as ``db_url`` (``from tests.pg import db_url_on_both as db_url``): the tests
+    of a module run on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'studybot.db'}"
+        return
+    url = await asyncio.to_thread(fresh_database)
+    try:
+        yield url
+    finally:
+        await asyncio.to_thread(drop_database, url)

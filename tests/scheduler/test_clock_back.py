@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import text
 from structlog.testing import capture_logs
 
 from bot.decks import DeckLibrary
@@ -27,9 +28,12 @@ def statuses(store: SqlStore) -> dict[str, str]:
     with sync_tx(store) as tx:
         channel = tx.channels.find("fake", "T1", "C1")
         assert channel is not None
-        rows = tx.conn.exec_driver_sql(
-            "SELECT local_date, status FROM daily_posts WHERE channel_id = ? ORDER BY local_date",
-            (channel.id,),
+        rows = tx.conn.execute(
+            text(
+                "SELECT local_date, status FROM daily_posts WHERE channel_id = :c "
+                "ORDER BY local_date"
+            ),
+            {"c": channel.id},
         ).all()
     return {str(day): status for day, status in rows}
 

@@ -14,6 +14,7 @@ from bot.store.sql import SqlStore
 from tests.conftest import make_study
 from tests.dbtools import sync_tx
 from tests.fakes import FakeChat, FakeClock
+from tests.pg import db_url_on_both as db_url  # noqa: F401  (both backends)
 
 
 class Recorder:

@@ -89,3 +89,23 @@ def test_identifiers_are_code_and_moments_stay_tokens() -> None:
         f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|Mon 3 Mar 15:00 CET>"
         f" {Z}_{Z}{Z}_{Z}{Z}_{Z} done"
     )
+
+
+async def test_help_on_slack_is_a_field_list_with_no_markdown_table(slack: SlackWorld) -> None:
+    (reply,) = await slack.command("help")
+    assert not slack.fake.refused_responses
+    texts = [b["text"]["text"] for b in reply["blocks"] if b.get("text")]
+    fields = [f["text"] for b in reply["blocks"] if "fields" in b for f in b["fields"]]
+    assert not any("|---" in t or t.lstrip().startswith("|") for t in texts + fields)
+    assert any("/study setup" in f for f in fields) and len(fields) > render.FIELDS_MAX
+
+
+async def test_a_tied_leaderboard_is_cut_with_the_rest_counted(direct: Direct) -> None:
+    from bot.core.leaderboard import Entry, board
+    from bot.services import messages
+
+    tied = board([Entry(f"member{n:02}", 1) for n in range(29)], 10)
+    await direct.chat.post(C1, messages.leaderboard("Last week", tied, tied, tied))
+    body = "\n".join(b["text"]["text"] for b in stored(direct)["blocks"] if b.get("text"))
+    assert body.count("1. member") == 30  # 10 rows in each of the three tables
+    assert body.count("… and 19 more tied at 1 ") == 3

@@ -160,6 +160,12 @@ async def build(
             chats.add(adapter.chat)
         await seed_channels(study, settings)
         job_list = jobs(study, settings.tick_seconds, metrics)
+        if settings.backup_dir is not None and database is None:
+            log.warning(  # never silent: the nightly copy covers SQLite files only
+                "backups_not_run",
+                backup_dir=str(settings.backup_dir),
+                reason="STUDYBOT_BACKUP_DIR covers SQLite; back up PostgreSQL with pg_dump",
+            )
         if settings.backup_dir is not None and database is not None:
             job_list.append(
                 backup_job(database, settings.backup_dir, settings.backup_keep, clock.now, metrics)

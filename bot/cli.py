@@ -153,7 +153,10 @@ def _backup_or_restore(args: argparse.Namespace) -> int:
     settings = _settings(args)
     database = sqlite_path(settings.db_url)
     if database is None:
-        raise ConfigError("backup and restore work on an SQLite database file")
+        raise ConfigError(
+            "studybot backup and restore work on an SQLite database file; for PostgreSQL "
+            "use pg_dump and pg_restore (e.g. pg_dump -Fc DBNAME > studybot.dump)"
+        )
     if args.command == "backup":
         written = backup.backup(database, args.path, SystemClock().now())
         print(f"backed up {database} to {written} (integrity_check ok)")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -63,5 +66,43 @@ async def test_instances_starting_together_on_an_empty_database_all_come_up() ->
         for store in stores:
             assert await store.read(lambda tx: tx.channels.count()) == 0
             await store.close()
+    finally:
+        await asyncio.to_thread(pg.drop_database, url)
+
+
+def test_studybot_backup_on_postgresql_says_what_to_use_instead(tmp_path: Path) -> None:
+    env = {**os.environ, "STUDYBOT_DB_URL": "postgresql+psycopg://u:p@127.0.0.1:1/db"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", str(tmp_path / "copy.db")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "use pg_dump" in lines[0], done.stderr
+    assert not (tmp_path / "copy.db").exists()
+
+
+async def test_nightly_backups_on_postgresql_are_never_skipped_silently(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    from bot import app as application
+    from bot.config import load_settings
+    from tests.conftest import TEST_CONTENT
+
+    url = await asyncio.to_thread(pg.fresh_database)
+    try:
+        settings = load_settings(
+            db_url=url, content_dir=TEST_CONTENT, backup_dir=tmp_path / "backups"
+        )
+        with capture_logs() as logs:
+            async with application.build(settings, console=False) as built:
+                assert "backup" not in [job.name for job in built.scheduler._jobs]
+        (line,) = [e for e in logs if e["event"] == "backups_not_run"]
+        assert "pg_dump" in line["reason"]
     finally:
         await asyncio.to_thread(pg.drop_database, url)

@@ -86,8 +86,6 @@ class MembersRepo(Protocol):
 
     def find(self, platform: str, workspace: str, user_ref: str) -> MemberRow | None: ...
 
-    def find_by_name(self, platform: str, workspace: str, name: str) -> MemberRow | None: ...
-
     def ensure(
         self, platform: str, workspace: str, user_ref: str, name: str, tz: str | None, now: datetime
     ) -> MemberRow:
@@ -332,8 +330,6 @@ class QuizzesRepo(Protocol):
     def get(self, quiz_id: int) -> QuizRow | None: ...
 
     def save(self, quiz: QuizRow, now: datetime) -> None: ...
-
-    def open_for(self, member_id: int) -> list[int]: ...
 
 
 class ActivityRepo(Protocol):

@@ -155,19 +155,6 @@ class Members:
         row = self._conn.execute(_MEMBER_BY_REF, params).first()
         return convert.member(row) if row else None
 
-    def find_by_name(self, platform: str, workspace: str, name: str) -> MemberRow | None:
-        query = (
-            select(members)
-            .where(
-                members.c.platform == platform,
-                members.c.workspace == workspace,
-                func.lower(members.c.name) == name.lower(),
-            )
-            .order_by(members.c.id)
-        )
-        row = (self._conn.execute(query)).first()
-        return convert.member(row) if row else None
-
     def ensure(
         self, platform: str, workspace: str, user_ref: str, name: str, tz: str | None, now: datetime
     ) -> MemberRow:

@@ -354,9 +354,3 @@ class Quizzes:
             "updated_at": now,
         }
         self._conn.execute(_SAVE_QUIZ, row)
-
-    def open_for(self, member_id: int) -> list[int]:
-        query = select(quiz_sessions.c.id).where(
-            quiz_sessions.c.member_id == member_id, quiz_sessions.c.status == "open"
-        )
-        return [int(r[0]) for r in self._conn.execute(query)]

@@ -84,3 +84,10 @@ class World:
 @pytest.fixture
 def world() -> World:
     return World()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The test PostgreSQL server (tests/pg.py) goes with the session."""
+    from tests import pg
+
+    pg.stop_server()

@@ -13,10 +13,22 @@ import warnings
 from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+_started: list[Any] = []
+
+
+def stop_server() -> None:
+    """Stop the server this session started (pytest_sessionfinish): pgserver's own exit
+    hook does not run under pytest, and each run would leave a postgres behind."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        while _started:
+            _started.pop().cleanup()
 
 
 @cache
@@ -30,6 +42,7 @@ def server_url() -> str:
 
         folder = tempfile.mkdtemp(prefix="studybot-pg-")
         server = pgserver.get_server(folder, cleanup_mode="delete")
+        _started.append(server)
     socket_dir = make_url(server.get_uri()).query["host"]
     return f"postgresql+psycopg://postgres:@/postgres?host={socket_dir}"
 

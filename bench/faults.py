@@ -95,6 +95,7 @@ class Run:
     up: list[tuple[datetime, datetime]] = field(default_factory=list)
     """Bot-time intervals from healthy to killed (or stopped)."""
     up_since: datetime | None = None
+    log_level: str = "warning"
 
     @property
     def db(self) -> Path:
@@ -129,7 +130,7 @@ class Run:
             "STUDYBOT_CHANNELS": json.dumps(channels),
             "STUDYBOT_TICK_SECONDS": "60",
             "STUDYBOT_LOG_FORMAT": "json",
-            "STUDYBOT_LOG_LEVEL": "warning",
+            "STUDYBOT_LOG_LEVEL": self.log_level,
             "STUDYBOT_CONTENT_DIR": str(ROOT / "tests" / "data" / "content"),
             "STUDYBOT_WAKING_HOURS": "00:00-23:59",
             "STUDYBOT_GRACE_HOURS": str(GRACE.total_seconds() / 3600),
@@ -344,7 +345,12 @@ async def wait_healthy(run: Run, http: aiohttp.ClientSession, within: float = 60
 
 
 async def exercise(
-    folder: Path, kills: int, seed: int, *, fault_rate: float = FAULT_RATE
+    folder: Path,
+    kills: int,
+    seed: int,
+    *,
+    fault_rate: float = FAULT_RATE,
+    log_level: str = "warning",
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     faults = PlatformFaults(random.Random(seed + 1), rate=fault_rate) if fault_rate else None
@@ -353,7 +359,7 @@ async def exercise(
     fake = FakeSlack(joined=set(CHANNELS), method_latency={"users.info": 0.3}, faults=faults)
     await fake.start()
     epoch = datetime.now(UTC).replace(microsecond=0)
-    run = Run(folder, fake.api_url, epoch)
+    run = Run(folder, fake.api_url, epoch, log_level=log_level)
     driver = Driver(fake, run, rng, lost_acks=fault_rate)
     started_bot = run.bot_now()
     async with aiohttp.ClientSession() as http:
@@ -489,17 +495,7 @@ async def check(
             violations.append(f"{unhandled} acked events never handled")
     finally:
         conn.close()
-    dms = Counter(
-        b["action_id"]
-        for channel, messages in fake.messages.items()
-        if channel.startswith("D")
-        for m in messages
-        for block in m.get("blocks", [])
-        if block.get("type") == "actions"
-        for b in block["elements"]
-        if b["action_id"].startswith("fu:show:")
-    )
-    violations += [f"follow-up DM sent {n} times: {a}" for a, n in dms.items() if n > 1]
+    violations += _followup_dms(run.db, fake)
     violations += await _streaks(run.db, ended)
     if code != 0:
         violations.append(f"the final SIGTERM exited with {code}")
@@ -516,10 +512,47 @@ async def check(
         "leaderboards": sum(1 for k in keys if str(k).startswith("studybot:leaderboard:")),
         "answers_delivered": len(driver.delivered_answers),
         "grades_delivered": len(driver.delivered_grades),
-        "followup_dms": sum(dms.values()),
+        "followup_dms": len(_dm_messages(fake)),
         "events_taken_over_after_a_kill": drained,
         "bot_hours": round((ended - started).total_seconds() / 3600, 1),
     }
+
+
+def _dm_key(message: dict[str, Any]) -> str:
+    payload = (message.get("metadata") or {}).get("event_payload") or {}
+    return str(payload.get("key") or "")
+
+
+def _dm_messages(fake: FakeSlack) -> list[dict[str, Any]]:
+    """Every follow-up DM the fake holds: a message in a D channel carrying a follow-up's
+    key (kept when a press edits the DM)."""
+    return [
+        m
+        for channel, messages in fake.messages.items()
+        if channel.startswith("D")
+        for m in messages
+        if _dm_key(m).startswith("followup:")
+    ]
+
+
+def _followup_dms(db: Path, fake: FakeSlack) -> list[str]:
+    """Each DM went out once, under its own key, and the store knows it: a DM that no
+    follow-up row points at is one the bot lost track of (and will likely send again)."""
+    dms = _dm_messages(fake)
+    keys = Counter(_dm_key(m) for m in dms)
+    found = [f"follow-up DM sent {n} times: {k}" for k, n in keys.items() if n > 1]
+    conn = sqlite3.connect(db)
+    try:
+        refs = {
+            r[0]
+            for r in conn.execute("SELECT message_ref FROM followups WHERE message_ref IS NOT NULL")
+        }
+    finally:
+        conn.close()
+    lost = [_dm_key(m) for m in dms if m["ts"] not in refs]
+    if lost:
+        found.append(f"{len(lost)} follow-up DMs no row points at: {', '.join(lost[:5])}")
+    return found
 
 
 def _channel_of(db: Path, key: str) -> str | None:
@@ -597,11 +630,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it")
+    parser.add_argument("--log-level", default="warning", help="the bot's, in bot.log")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(args.keep or temporary)  # --keep: the database and bot.log stay
         folder.mkdir(parents=True, exist_ok=True)
-        result = asyncio.run(exercise(folder, args.kills, args.seed, fault_rate=args.fault_rate))
+        result = asyncio.run(
+            exercise(
+                folder,
+                args.kills,
+                args.seed,
+                fault_rate=args.fault_rate,
+                log_level=args.log_level,
+            )
+        )
     if args.json:
         print(json.dumps(result))
     else:

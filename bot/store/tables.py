@@ -263,6 +263,7 @@ followups = Table(
     Index("ix_followups_member_day", "member_id", "local_date"),
     Index("ix_followups_member_card", "member_id", "card_key"),
     Index("ix_followups_status_expires", "status", "expires_at"),
+    sqlite_autoincrement=True,  # a button's id never names a later row (migration 0007)
 )
 
 quiz_sessions = Table(
@@ -278,6 +279,7 @@ quiz_sessions = Table(
     Column("status", String(10), nullable=False, default="open"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 activity = Table(

@@ -226,6 +226,28 @@ async def test_due_cards_skip_paused_blocked_and_open(backend: SqlStore) -> None
     assert await backend.read(lambda tx: tx.reviews.due(later)) == []
 
 
+async def test_a_deleted_rows_id_is_never_handed_out_again(backend: SqlStore) -> None:
+    """Buttons and DM keys carry these ids: after the newest row is deleted (a released
+    claim, a forgotten member), the next row must not take its id, or an old button (or a
+    lookup after a crash) would name it."""
+    _, member_id = await channel_and_member(backend)
+    due = NOW + timedelta(days=1)
+
+    def claim_one(tx: Tx) -> int:
+        followup_id = tx.followups.claim(member_id, "d/c1", due, DAY, NOW)
+        assert followup_id is not None
+        return followup_id
+
+    first = await backend.write(claim_one)
+    await backend.write(lambda tx: tx.followups.drop(first))
+    assert await backend.write(claim_one) > first
+    quiz = await backend.write(lambda tx: tx.quizzes.start(member_id, None, ["d/c1"], NOW))
+    other = await backend.write(lambda tx: tx.members.ensure("fake", "T1", "U2", "Bo", None, NOW))
+    await backend.write(lambda tx: tx.members.delete(member_id))  # its quiz goes with it
+    later = await backend.write(lambda tx: tx.quizzes.start(other.id, None, ["d/c1"], NOW))
+    assert later > quiz
+
+
 async def test_activity_is_unique_and_weekly_totals_follow(backend: SqlStore) -> None:
     channel_id, member_id = await channel_and_member(backend)
 

@@ -15,7 +15,9 @@ through a thread pool.
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -38,7 +40,12 @@ T = TypeVar("T")
 
 
 class Runner(Protocol):
-    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T: ...
+    async def run(
+        self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
+    ) -> T:
+        """``serializable=False``: a write at READ COMMITTED (PostgreSQL only), for a unit
+        that waits on a lock and must then see what the lock's holder committed."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -81,7 +88,33 @@ def check_sqlite_path(url: str) -> None:
         ) from None
 
 
-def _transactional(engine: Engine, fn: Callable[[Connection], T], write: bool) -> T:
+SERIALIZATION_FAILURES = frozenset({"40001", "40P01"})
+"""PostgreSQL's serialization_failure and deadlock_detected: the unit lost a race, nothing
+of it was kept, and running it again is safe."""
+WRITE_ATTEMPTS = 30
+"""Tries of one write unit on PostgreSQL before its serialization failure is raised."""
+
+
+def _transactional(
+    engine: Engine, fn: Callable[[Connection], T], write: bool, serializable: bool = True
+) -> T:
+    """One unit of work on a pooled connection. Writes run ``SERIALIZABLE`` and are run
+    again after a serialization failure (docs/adr/0010-postgres-concurrency.md): every
+    read-check-write in a unit (a daily points cap, a card's schedule, the one grade per
+    reveal) then behaves as if units ran one at a time, as they do on SQLite."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _once(engine, fn, write, serializable)
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if not write or state not in SERIALIZATION_FAILURES or attempt == WRITE_ATTEMPTS - 1:
+                raise
+            # Jittered back-off, so the units that collided do not collide again.
+            time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # noqa: S311
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _once(engine: Engine, fn: Callable[[Connection], T], write: bool, serializable: bool) -> T:
     with engine.connect() as conn:
         # Claims read "one row went in" from the row count of INSERT ... ON CONFLICT DO
         # NOTHING; SQLAlchemy keeps it for statements other than UPDATE/DELETE only when
@@ -89,6 +122,8 @@ def _transactional(engine: Engine, fn: Callable[[Connection], T], write: bool) -
         conn = conn.execution_options(preserve_rowcount=True)
         if write:
             conn = conn.execution_options(**{WRITE: True})
+            if serializable:
+                conn = conn.execution_options(isolation_level="SERIALIZABLE")
         with conn.begin():
             return fn(conn)
 
@@ -144,7 +179,9 @@ class SqliteRunner:
         with conn.begin():
             return fn(conn)
 
-    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+    async def run(
+        self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
+    ) -> T:
         # aiosqlite's queue runs ``_unit`` on the thread that owns the sqlite3 connection.
         result: T = await self._aio._execute(self._unit, fn, write)  # type: ignore[no-untyped-call]
         return result
@@ -163,8 +200,10 @@ class ThreadPoolRunner:
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
-    async def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
-        return await asyncio.to_thread(_transactional, self.engine, fn, write)
+    async def run(
+        self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
+    ) -> T:
+        return await asyncio.to_thread(_transactional, self.engine, fn, write, serializable)
 
     async def close(self) -> None:
         await asyncio.to_thread(self.engine.dispose)
@@ -245,7 +284,9 @@ def _check_postgres(connection: Connection) -> None:
 
 async def upgrade(writer: Runner) -> None:
     try:
-        await writer.run(upgrade_on, write=True)
+        # READ COMMITTED: after waiting on the migration lock, the next statement must see
+        # the schema the instance that held it created (a serializable snapshot would not).
+        await writer.run(upgrade_on, write=True, serializable=False)
     except DBAPIError as exc:
         if isinstance(exc.orig, sqlite3.DatabaseError):
             raise ConfigError(f"cannot open the database: {exc.orig}") from None

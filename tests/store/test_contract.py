@@ -7,6 +7,7 @@ Every check goes through the store's own API (``await store.write(fn)`` /
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -224,6 +225,39 @@ async def test_due_cards_skip_paused_blocked_and_open(backend: SqlStore) -> None
     await backend.write(lambda tx: tx.members.block_dm(member_id, None, None))
     await backend.write(lambda tx: tx.members.set_followups_paused(member_id, True))
     assert await backend.read(lambda tx: tx.reviews.due(later)) == []
+
+
+RACE_TRIALS = 50
+CAP = 30
+
+
+async def test_concurrent_units_never_exceed_a_cap(backend: SqlStore) -> None:
+    """Read the day's points, then add what the cap leaves: eight such units at once for
+    one member, 50 times. Units that overlap (PostgreSQL runs them on several
+    connections) must still behave as if run one at a time: the cap is never exceeded
+    and the cap is reached."""
+    _, member_id = await channel_and_member(backend)
+
+    def earn(day: date, ref: str) -> None:
+        def unit(tx: Tx) -> None:
+            already = tx.activity.earned(member_id, day, "answer")
+            time.sleep(0.002)  # widen the window between the read and the write
+            points = max(0, min(10, CAP - already))
+            if points:
+                tx.activity.add(
+                    member_id, "answer", ref, local_date=day, points=points, keeps_day=True, now=NOW
+                )
+
+        return unit
+
+    over = []
+    for trial in range(RACE_TRIALS):
+        day = DAY + timedelta(days=trial)
+        await asyncio.gather(*(backend.write(earn(day, f"{trial}-{i}")) for i in range(8)))
+        total = await backend.read(lambda tx, day=day: tx.activity.earned(member_id, day, "answer"))
+        if total != CAP:
+            over.append((trial, total))
+    assert over == []
 
 
 async def test_a_deleted_rows_id_is_never_handed_out_again(backend: SqlStore) -> None:

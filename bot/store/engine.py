@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -197,15 +198,37 @@ class SqliteRunner:
 class ThreadPoolRunner:
     """Units of work for server databases (PostgreSQL): a sync engine and worker threads."""
 
+    CLOSE_WAIT = 10.0
+    """Seconds close() waits for units still running on their threads."""
+
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        self._running = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
 
     async def run(
         self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
     ) -> T:
-        return await asyncio.to_thread(_transactional, self.engine, fn, write, serializable)
+        return await asyncio.to_thread(self._unit, fn, write, serializable)
+
+    def _unit(self, fn: Callable[[Connection], T], write: bool, serializable: bool) -> T:
+        with self._lock:
+            self._running += 1
+            self._idle.clear()
+        try:
+            return _transactional(self.engine, fn, write, serializable)
+        finally:
+            with self._lock:
+                self._running -= 1
+                if not self._running:
+                    self._idle.set()
 
     async def close(self) -> None:
+        # A unit whose caller was cancelled still runs on its thread: wait for it to give
+        # its connection back, or dispose() would leave that connection open forever.
+        await asyncio.to_thread(self._idle.wait, self.CLOSE_WAIT)
         await asyncio.to_thread(self.engine.dispose)
 
 

@@ -24,22 +24,20 @@ TABLES = ("followups", "quiz_sessions")
 """Nothing references these tables, so rebuilding them cascades to nothing."""
 
 
-def upgrade() -> None:
+def _rebuild(autoincrement: bool) -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     for name in TABLES:
-        # The table is rebuilt as it is, rows and ids copied; only the keyword is new.
+        # The table is rebuilt as it is, rows and ids copied; only the keyword changes.
         with op.batch_alter_table(
-            name, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            name, recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
         ):
             pass
+
+
+def upgrade() -> None:
+    _rebuild(autoincrement=True)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for name in TABLES:
-        with op.batch_alter_table(
-            name, recreate="always", table_kwargs={"sqlite_autoincrement": False}
-        ):
-            pass
+    _rebuild(autoincrement=False)

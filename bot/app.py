@@ -99,6 +99,9 @@ async def build(
         if clock is None:
             scaled = clock_speed != 1.0 or clock_epoch is not None
             clock = ScaledClock(clock_speed, clock_epoch) if scaled else SystemClock()
+        # From here on this process owns what it claims until it stops or dies (ADR 0011).
+        instance = await store.register(clock.now())
+        log.info("instance_registered", instance=instance)
         chats = Chats()
         deps = Deps(
             store=store,

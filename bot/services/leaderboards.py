@@ -140,7 +140,11 @@ class Leaderboards(Service):
                 log.warning("leaderboard_failed", channel=channel.id, error=str(exc))
                 return False
         ref = posted.message_ref
-        await self.store.write(lambda tx: tx.leaderboards.record(channel.id, week, ref, now))
+        recorded = await self.store.write(
+            lambda tx: tx.leaderboards.record(channel.id, week, ref, now)
+        )
+        if not recorded:
+            log.warning("claim_lost", kind="leaderboard", channel=channel.id, week=str(week))
         return True
 
     async def weekly_message(self, channel: ChannelRow, week: date, *, title: str) -> Message:

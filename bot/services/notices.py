@@ -70,6 +70,10 @@ class Notices(Service):
                 return False
             else:
                 ref = posted.message_ref
-            await self.store.write(lambda tx: tx.notices.record(channel.id, notice.key, ref, now))
+            if not await self.store.write(
+                lambda tx: tx.notices.record(channel.id, notice.key, ref, now)
+            ):
+                log.warning("claim_lost", kind="notice", channel=channel.id, key=notice.key)
+                return False
             log.info("notice_sent", channel=channel.id, key=notice.key, delivered=bool(ref))
             return bool(ref)

@@ -385,7 +385,7 @@ class Posting(Service):
     async def _record_post(
         self, channel: ChannelRow, post: PostRow, posted: Posted, now: datetime, *, caught_up: bool
     ) -> None:
-        await self.store.write(
+        recorded = await self.store.write(
             lambda tx: tx.posts.record_posted(
                 post.id,
                 message_ref=posted.message_ref,
@@ -395,6 +395,9 @@ class Posting(Service):
                 caught_up=caught_up,
             )
         )
+        if not recorded:  # another instance took the claim over: it records what it finds
+            log.warning("claim_lost", kind="post", channel=channel.id, day=str(post.local_date))
+            return
         log.info("post_sent", channel=channel.id, day=str(post.local_date), caught_up=caught_up)
 
     def _reveal_message(self, card: Card, post: PostRow, answered: int) -> Message:
@@ -457,7 +460,9 @@ class Posting(Service):
             pointer = messages.shared_reveal(post.local_date, chat.thread_link(target))
 
         def record(tx: Tx) -> None:
-            tx.posts.record_reveal(post.id, ref, now)
+            if not tx.posts.record_reveal(post.id, ref, now):
+                log.warning("claim_lost", kind="reveal", post=post.id)
+                return  # another instance took the claim over: it records what it finds
             if pointer is not None:  # queued with the record: exactly once, like the reveal
                 tx.notices.add(channel.id, f"shared:{post.id}", pointer, now)
 

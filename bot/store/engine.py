@@ -30,7 +30,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from bot.core.errors import ConfigError
 
@@ -203,6 +203,7 @@ class ThreadPoolRunner:
 
     def __init__(self, url: str) -> None:
         self.engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        self._lock_engine: Engine | None = None
         self._running = 0
         self._lock = threading.Lock()
         self._idle = threading.Event()
@@ -212,6 +213,12 @@ class ThreadPoolRunner:
         self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
     ) -> T:
         return await asyncio.to_thread(self._unit, fn, write, serializable)
+
+    def lock_engine(self) -> Engine:
+        """Connections outside the pool, for a session lock held while the process lives."""
+        if self._lock_engine is None:
+            self._lock_engine = create_engine(self.engine.url, poolclass=NullPool)
+        return self._lock_engine
 
     def _unit(self, fn: Callable[[Connection], T], write: bool, serializable: bool) -> T:
         with self._lock:
@@ -230,6 +237,8 @@ class ThreadPoolRunner:
         # its connection back, or dispose() would leave that connection open forever.
         await asyncio.to_thread(self._idle.wait, self.CLOSE_WAIT)
         await asyncio.to_thread(self.engine.dispose)
+        if self._lock_engine is not None:
+            await asyncio.to_thread(self._lock_engine.dispose)
 
 
 async def open_runners(url: str) -> tuple[Runner, Runner]:

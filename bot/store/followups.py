@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from bot.ports.records import DueCard, FollowupRow, MemberRow
 from bot.store import convert
+from bot.store.claims import Claims
 from bot.store.convert import ignoring
 from bot.store.tables import (
     answers,
@@ -276,8 +277,9 @@ def catchup_rows(
 
 
 class Followups:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self._conn = conn
+        self._claims = claims or Claims()
 
     def claim(
         self,
@@ -304,6 +306,7 @@ class Followups:
             "local_date": local_date,
             "status": "intent",
             "created_at": now,
+            "claimed_by": self._claims.me,
             "sent_at": None,
             "message_ref": None,
             "shown_at": None,
@@ -373,7 +376,9 @@ class Followups:
 
     def stale_intents(self, created_before: datetime) -> list[FollowupRow]:
         query = select(followups).where(
-            followups.c.status == "intent", followups.c.created_at < created_before
+            followups.c.status == "intent",
+            followups.c.created_at < created_before,
+            self._claims.takeable(followups.c.claimed_by),
         )
         return [_followup(r) for r in self._conn.execute(query)]
 

@@ -10,8 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.ports.records import InboxRow
+from bot.store.claims import Claims
 from bot.store.convert import upsert
 from bot.store.tables import inbox
 
@@ -30,8 +32,16 @@ def _row(m: object) -> InboxRow:
 
 
 class Inbox:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self._conn = conn
+        self._claims = claims or Claims()
+
+    def _free(self, taken_before: datetime) -> ColumnElement[bool]:
+        """Never taken, or taken before the lease by an instance that is gone."""
+        return or_(
+            inbox.c.taken_at.is_(None),
+            and_(inbox.c.taken_at < taken_before, self._claims.takeable(inbox.c.taken_by)),
+        )
 
     def add(
         self, platform: str, event_id: str, kind: str, payload: str, now: datetime
@@ -46,6 +56,7 @@ class Inbox:
             "received_at": now,
             "attempts": 1,
             "taken_at": now,
+            "taken_by": self._claims.me,
         }
         if self._conn.execute(stmt.values(**values)).rowcount != 1:
             return None  # a redelivery, or another process stored it a moment ago
@@ -59,7 +70,7 @@ class Inbox:
             .where(
                 inbox.c.platform == platform,
                 inbox.c.handled_at.is_(None),
-                or_(inbox.c.taken_at.is_(None), inbox.c.taken_at < taken_before),
+                self._free(taken_before),
             )
             .order_by(inbox.c.received_at, inbox.c.id)
             .limit(limit)
@@ -73,9 +84,9 @@ class Inbox:
             .where(
                 inbox.c.id == row_id,
                 inbox.c.handled_at.is_(None),
-                or_(inbox.c.taken_at.is_(None), inbox.c.taken_at < taken_before),
+                self._free(taken_before),
             )
-            .values(taken_at=now, attempts=inbox.c.attempts + 1)
+            .values(taken_at=now, taken_by=self._claims.me, attempts=inbox.c.attempts + 1)
         )
         return result.rowcount == 1
 

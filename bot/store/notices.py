@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from bot.ports.records import NoticeRow
 from bot.store import convert
+from bot.store.claims import Claims
 from bot.store.tables import notices
 
 PENDING = "pending"
@@ -17,8 +19,16 @@ POSTED = "posted"
 
 
 class Notices:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self._conn = conn
+        self._claims = claims or Claims()
+
+    def _stale(self, claimed_before: datetime) -> Any:
+        return (
+            (notices.c.status == CLAIMED)
+            & (notices.c.claimed_at < claimed_before)
+            & self._claims.takeable(notices.c.claimed_by)
+        )
 
     def add(self, channel_id: int, key: str, text: str, now: datetime) -> bool:
         """Queue a notice; False if one with this key was queued before (nothing changes)."""
@@ -69,7 +79,7 @@ class Notices:
                 or_(
                     (notices.c.status == PENDING)
                     & (notices.c.not_before.is_(None) | (notices.c.not_before <= now)),
-                    (notices.c.status == CLAIMED) & (notices.c.claimed_at < claimed_before),
+                    self._stale(claimed_before),
                 )
             )
             .order_by(notices.c.created_at)
@@ -82,21 +92,27 @@ class Notices:
         still = (
             (notices.c.status == PENDING)
             if notice.status == PENDING
-            else (notices.c.status == CLAIMED) & (notices.c.claimed_at < claimed_before)
+            else self._stale(claimed_before)
         )
         result = self._conn.execute(
             update(notices)
             .where(notices.c.channel_id == notice.channel_id, notices.c.key == notice.key, still)
-            .values(status=CLAIMED, claimed_at=now)
+            .values(status=CLAIMED, claimed_at=now, claimed_by=self._claims.me)
         )
         return result.rowcount == 1
 
-    def record(self, channel_id: int, key: str, ref: str, now: datetime) -> None:
-        self._conn.execute(
+    def record(self, channel_id: int, key: str, ref: str, now: datetime) -> bool:
+        """Record the send; False (nothing changes) if the claim is no longer ours."""
+        result = self._conn.execute(
             update(notices)
-            .where(notices.c.channel_id == channel_id, notices.c.key == key)
+            .where(
+                notices.c.channel_id == channel_id,
+                notices.c.key == key,
+                self._claims.fence(notices.c.claimed_by),
+            )
             .values(status=POSTED, message_ref=ref, posted_at=now)
         )
+        return result.rowcount == 1
 
     def get(self, channel_id: int, key: str) -> NoticeRow | None:
         query = select(notices).where(notices.c.channel_id == channel_id, notices.c.key == key)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from bot.ports.records import ChannelRow, PostRow
 from bot.store import convert
+from bot.store.claims import Claims
 from bot.store.tables import channels, daily_posts, leaderboards
 
 POSTED = "posted"
@@ -64,8 +65,9 @@ _REVEAL_IN = _in_channel(daily_posts.c.reveal_ref == bindparam("t"))
 
 
 class Posts:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self._conn = conn
+        self._claims = claims or Claims()
 
     def _one(self, *where: object) -> PostRow | None:
         query = select(daily_posts).where(*where).order_by(daily_posts.c.id.desc()).limit(1)  # type: ignore[arg-type]
@@ -142,6 +144,7 @@ class Posts:
             scheduled_for=scheduled_for,
             claimed_at=now,
             claim_token=token,
+            claimed_by=self._claims.me,
             caught_up=False,
             reveal_status="pending",
         )
@@ -176,20 +179,23 @@ class Posts:
                 scheduled_for=now,
                 claimed_at=now,
                 claim_token=token,
+                claimed_by=self._claims.me,
             )
         )
         return self.get(post_id) if result.rowcount == 1 else None
 
     def reclaim(self, post_id: int, token: str, now: datetime, old_token: str | None) -> bool:
-        """Take over a stale intent (only if nobody else took it since we looked)."""
+        """Take over a stale intent (only if nobody else took it since we looked, and its
+        owner is gone)."""
         result = self._conn.execute(
             update(daily_posts)
             .where(
                 daily_posts.c.id == post_id,
                 daily_posts.c.status == INTENT,
                 daily_posts.c.claim_token == old_token,
+                self._claims.takeable(daily_posts.c.claimed_by),
             )
-            .values(claim_token=token, claimed_at=now)
+            .values(claim_token=token, claimed_at=now, claimed_by=self._claims.me)
         )
         return result.rowcount == 1
 
@@ -202,10 +208,11 @@ class Posts:
         posted_at: datetime,
         reveal_due_at: datetime,
         caught_up: bool,
-    ) -> None:
-        self._conn.execute(
+    ) -> bool:
+        """Record the send; False (nothing changes) if the claim is no longer ours."""
+        result = self._conn.execute(
             update(daily_posts)
-            .where(daily_posts.c.id == post_id)
+            .where(daily_posts.c.id == post_id, self._claims.fence(daily_posts.c.claimed_by))
             .values(
                 status=POSTED,
                 message_ref=message_ref,
@@ -215,6 +222,7 @@ class Posts:
                 caught_up=caught_up,
             )
         )
+        return result.rowcount == 1
 
     def set_status(self, post_id: int, status: str) -> None:
         self._conn.execute(
@@ -255,7 +263,9 @@ class Posts:
 
     def stale_intents(self, claimed_before: datetime) -> list[PostRow]:
         query = select(daily_posts).where(
-            daily_posts.c.status == INTENT, daily_posts.c.claimed_at < claimed_before
+            daily_posts.c.status == INTENT,
+            daily_posts.c.claimed_at < claimed_before,
+            self._claims.takeable(daily_posts.c.claimed_by),
         )
         return [convert.post(r) for r in self._conn.execute(query)]
 
@@ -322,49 +332,69 @@ class Posts:
                     and_(
                         daily_posts.c.reveal_status == INTENT,
                         daily_posts.c.reveal_claimed_at < stale_before,
+                        self._claims.takeable(daily_posts.c.reveal_claimed_by),
                     ),
                 ),
             )
-            .values(reveal_status=INTENT, reveal_claimed_at=now)
+            .values(reveal_status=INTENT, reveal_claimed_at=now, reveal_claimed_by=self._claims.me)
         )
         return result.rowcount == 1
 
-    def record_reveal(self, post_id: int, reveal_ref: str, at: datetime) -> None:
-        self._conn.execute(
+    def record_reveal(self, post_id: int, reveal_ref: str, at: datetime) -> bool:
+        """Record the reveal; False (nothing changes) if the claim is no longer ours."""
+        result = self._conn.execute(
             update(daily_posts)
-            .where(daily_posts.c.id == post_id)
+            .where(
+                daily_posts.c.id == post_id,
+                self._claims.fence(daily_posts.c.reveal_claimed_by),
+            )
             .values(reveal_status=POSTED, reveal_ref=reveal_ref, revealed_at=at)
         )
+        return result.rowcount == 1
 
     def stale_reveals(self, claimed_before: datetime) -> list[PostRow]:
         query = select(daily_posts).where(
             daily_posts.c.reveal_status == INTENT,
             daily_posts.c.reveal_claimed_at < claimed_before,
+            self._claims.takeable(daily_posts.c.reveal_claimed_by),
         )
         return [convert.post(r) for r in self._conn.execute(query)]
 
 
 class Leaderboards:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self._conn = conn
+        self._claims = claims or Claims()
 
     def claim(self, channel_id: int, week_start: date, now: datetime, status: str) -> bool:
         stmt = convert.upsert(self._conn, leaderboards).values(
-            channel_id=channel_id, week_start=week_start, status=status, claimed_at=now
+            channel_id=channel_id,
+            week_start=week_start,
+            status=status,
+            claimed_at=now,
+            claimed_by=self._claims.me,
         )
         return (self._conn.execute(stmt.on_conflict_do_nothing())).rowcount == 1
 
-    def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> None:
-        self._conn.execute(
+    def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> bool:
+        """Record the send; False (nothing changes) if the claim is no longer ours."""
+        result = self._conn.execute(
             update(leaderboards)
-            .where(leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start)
+            .where(
+                leaderboards.c.channel_id == channel_id,
+                leaderboards.c.week_start == week_start,
+                self._claims.fence(leaderboards.c.claimed_by),
+            )
             .values(status=POSTED, message_ref=ref, posted_at=now)
         )
+        return result.rowcount == 1
 
     def stale_intents(self, claimed_before: datetime) -> list[tuple[int, date]]:
         """Claimed leaderboards whose send never finished: (channel id, week start)."""
         query = select(leaderboards.c.channel_id, leaderboards.c.week_start).where(
-            leaderboards.c.status == INTENT, leaderboards.c.claimed_at < claimed_before
+            leaderboards.c.status == INTENT,
+            leaderboards.c.claimed_at < claimed_before,
+            self._claims.takeable(leaderboards.c.claimed_by),
         )
         return [(int(r[0]), r[1]) for r in self._conn.execute(query)]
 
@@ -377,8 +407,9 @@ class Leaderboards:
                 leaderboards.c.week_start == week_start,
                 leaderboards.c.status == INTENT,
                 leaderboards.c.claimed_at < before,
+                self._claims.takeable(leaderboards.c.claimed_by),
             )
-            .values(claimed_at=now)
+            .values(claimed_at=now, claimed_by=self._claims.me)
         )
         return result.rowcount == 1
 

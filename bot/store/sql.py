@@ -12,6 +12,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select, text
@@ -19,7 +20,22 @@ from sqlalchemy.engine import Connection, NestedTransaction
 
 from bot.ports.store import Tx
 from bot.store.channels import Channels, Members
-from bot.store.engine import BUSY_TIMEOUT_MS, Runner, open_runners, sqlite_path, upgrade
+from bot.store.claims import (
+    Claims,
+    Registration,
+    lock_folder,
+    read_claims,
+    register_postgres,
+    register_sqlite,
+)
+from bot.store.engine import (
+    BUSY_TIMEOUT_MS,
+    Runner,
+    ThreadPoolRunner,
+    open_runners,
+    sqlite_path,
+    upgrade,
+)
 from bot.store.export import PersonalData
 from bot.store.followups import Followups
 from bot.store.inbox import Inbox
@@ -37,22 +53,23 @@ T = TypeVar("T")
 class SqlTx:
     """One transaction; every repository works on its connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self.conn = conn
+        claims = claims or Claims()
         self.channels = Channels(conn)
         self.members = Members(conn)
-        self.posts = Posts(conn)
-        self.leaderboards = Leaderboards(conn)
-        self.notices = Notices(conn)
+        self.posts = Posts(conn, claims)
+        self.leaderboards = Leaderboards(conn, claims)
+        self.notices = Notices(conn, claims)
         self.answers = Answers(conn)
         self.reviews = Reviews(conn)
-        self.followups = Followups(conn)
+        self.followups = Followups(conn, claims)
         self.quizzes = Quizzes(conn)
         self.activity = Activity(conn)
         self.audit = StreakAudit(conn)
         self.events = Events(conn)
         self.tuning = Tuning(conn)
-        self.inbox = Inbox(conn)
+        self.inbox = Inbox(conn, claims)
         self.personal = PersonalData(conn)
 
     def savepoint(self) -> NestedTransaction:
@@ -68,6 +85,11 @@ class SqlStore:
         """Called with each write transaction's duration in seconds (metrics)."""
         self.watch: DatabaseWatch | None = None
         """Once it has seen a problem with the database file, writes are refused."""
+        self.registration: Registration | None = None
+        self.claims_ttl = 0.5
+        """Seconds a snapshot of who is alive is reused (0: read it for every unit)."""
+        self._claims = Claims()
+        self._claims_read = float("-inf")
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> SqlStore:
@@ -88,7 +110,9 @@ class SqlStore:
             raise DatabaseUnusable(self.watch.problem)
         started = time.perf_counter()
         try:
-            return await self._writer.run(lambda conn: fn(SqlTx(conn)), write=True)
+            return await self._writer.run(
+                lambda conn: fn(SqlTx(conn, self._claims_in(conn))), write=True
+            )
         except Exception as exc:
             if self.watch is not None:
                 self.watch.write_failed(exc)
@@ -98,7 +122,47 @@ class SqlStore:
                 self.on_write(time.perf_counter() - started)
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
-        return await self._reader.run(lambda conn: fn(SqlTx(conn)), write=False)
+        return await self._reader.run(
+            lambda conn: fn(SqlTx(conn, self._claims_in(conn))), write=False
+        )
+
+    def _claims_in(self, conn: Connection) -> Claims:
+        """Who is alive, as of at most ``claims_ttl`` seconds ago (read in this unit)."""
+        if time.monotonic() - self._claims_read >= self.claims_ttl:
+            path = sqlite_path(self.url) if self.url else None
+            folder = lock_folder(path) if path is not None else None
+            self._claims = read_claims(conn, self.instance_id, folder)
+            self._claims_read = time.monotonic()
+        return self._claims
+
+    @property
+    def instance_id(self) -> int | None:
+        return self.registration.id if self.registration is not None else None
+
+    async def register(self, now: datetime) -> int:
+        """Join as a running instance: claims this process makes name it, and nobody takes
+        them over while it lives (a process that never registers keeps the lease rule)."""
+        if self.registration is None:
+            path = sqlite_path(self.url) if self.url else None
+            if path is not None:
+                folder = lock_folder(path)
+                self.registration = await self._writer.run(
+                    lambda conn: register_sqlite(conn, folder, now), write=True
+                )
+            elif isinstance(self._writer, ThreadPoolRunner):
+                engine = self._writer.lock_engine()
+                self.registration = await asyncio.to_thread(register_postgres, engine, now)
+            else:
+                raise RuntimeError("this store cannot register instances")
+            self._claims_read = float("-inf")
+        return self.registration.id
+
+    def release(self) -> None:
+        """Stop being a live instance (a clean stop): claims left over are taken over."""
+        if self.registration is not None:
+            self.registration.release()
+            self.registration = None
+            self._claims_read = float("-inf")
 
     async def run_sync(self, fn: Callable[[Connection], T], *, write: bool = True) -> T:
         """Run ``fn`` on a raw Core connection (migrations, backups, benchmarks)."""
@@ -126,6 +190,7 @@ class SqlStore:
             await asyncio.to_thread(_checkpoint, str(path))
 
     async def close(self) -> None:
+        self.release()
         await self._writer.close()
         if self._reader is not self._writer:
             await self._reader.close()

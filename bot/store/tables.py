@@ -62,6 +62,12 @@ def _id() -> Column[int]:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 
+def _instance(name: str) -> Column[int]:
+    """The instance (``instances.id``) that owns a claim: not a member, and not a foreign
+    key, since a claim outlives the row of an instance that is gone."""
+    return Column(name, Integer, info={"references": "instances"})
+
+
 def _member_fk() -> Column[int]:
     return Column(
         "member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False
@@ -159,6 +165,7 @@ daily_posts = Table(
     Column("scheduled_for", UTCDateTime),
     Column("claimed_at", UTCDateTime),
     Column("claim_token", String(40)),
+    _instance("claimed_by"),  # the instance that owns the intent (migration 0008)
     Column("caught_up", Boolean, nullable=False, default=False),
     # A missed day an admin posted late on purpose: sent, and still forgiven.
     Column("forgiven", Boolean, nullable=False, default=False),
@@ -168,6 +175,7 @@ daily_posts = Table(
     Column("reveal_due_at", UTCDateTime),
     Column("reveal_status", String(10), nullable=False, default="pending"),
     Column("reveal_claimed_at", UTCDateTime),
+    _instance("reveal_claimed_by"),
     Column("reveal_ref", String(64)),
     Column("revealed_at", UTCDateTime),
     UniqueConstraint("channel_id", "local_date"),
@@ -250,6 +258,7 @@ followups = Table(
     Column("status", String(10), nullable=False),
     Column("local_date", Date, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    _instance("claimed_by"),
     Column("sent_at", UTCDateTime),
     Column("message_ref", String(64)),
     Column("shown_at", UTCDateTime),
@@ -315,6 +324,7 @@ leaderboards = Table(
     Column("week_start", Date, nullable=False),
     Column("status", String(10), nullable=False),
     Column("claimed_at", UTCDateTime),
+    _instance("claimed_by"),
     Column("message_ref", String(64)),
     Column("posted_at", UTCDateTime),
     PrimaryKeyConstraint("channel_id", "week_start"),
@@ -330,6 +340,7 @@ notices = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("not_before", UTCDateTime),
     Column("claimed_at", UTCDateTime),
+    _instance("claimed_by"),
     Column("message_ref", String(64)),
     Column("posted_at", UTCDateTime),
     PrimaryKeyConstraint("channel_id", "key"),
@@ -359,11 +370,24 @@ inbox = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("taken_at", UTCDateTime),
+    _instance("taken_by"),
     Column("handled_at", UTCDateTime),
     Column("error", Text),
     UniqueConstraint("platform", "event_id"),
     Index("ix_inbox_open", "handled_at", "received_at"),
 )
+
+instances = Table(
+    "instances",
+    metadata,
+    _id(),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,  # an id is never handed out twice: claims name their owner by it
+)
+"""One row per running bot process. A claim names its owner by this id; the owner holds a
+lock that its death releases (docs/adr/0011-claims-owned-by-live-instances.md)."""
 
 streak_audit = Table(
     "streak_audit",

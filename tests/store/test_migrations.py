@@ -49,6 +49,10 @@ async def test_upgrade_is_idempotent_and_sets_wal(tmp_path: Path) -> None:
         await store.close()
 
 
+NEVER_REUSED = {"followups", "quiz_sessions", "instances"}
+"""Tables whose ids are names that must never come back (0007, and 0008's instances)."""
+
+
 async def test_ids_never_reused_migration_keeps_every_row(tmp_path: Path) -> None:
     """0007 rebuilds two tables on SQLite: down and up again, their rows and ids stay,
     and only then does SQLite remember the largest id ever used."""
@@ -82,12 +86,12 @@ async def test_ids_never_reused_migration_keeps_every_row(tmp_path: Path) -> Non
 
     try:
         ids = await store.write(fill)
-        assert await store.run_sync(autoincrement, write=False) == {"followups", "quiz_sessions"}
+        assert await store.run_sync(autoincrement, write=False) == NEVER_REUSED
         await store.run_sync(lambda conn: migrate(conn, "0006"))
         assert await store.run_sync(autoincrement, write=False) == set()
         assert await store.run_sync(rows, write=False) == (ids, 1)
         await store.run_sync(lambda conn: migrate(conn, "head"))
-        assert await store.run_sync(autoincrement, write=False) == {"followups", "quiz_sessions"}
+        assert await store.run_sync(autoincrement, write=False) == NEVER_REUSED
         assert await store.run_sync(rows, write=False) == (ids, 1)
         integrity = await store.run_sync(
             lambda conn: conn.execute(text("PRAGMA foreign_key_check")).all(), write=False

@@ -7,7 +7,9 @@ ENV PATH=/opt/venv/bin:$PATH
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY content ./content
-RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
+# EXTRAS="[postgres]" adds the PostgreSQL driver (deploy/docker-compose.postgres.yml).
+ARG EXTRAS=""
+RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .${EXTRAS}
 
 FROM python:3.11-slim
 RUN apt-get update \

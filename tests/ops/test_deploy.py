@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -85,6 +86,25 @@ def test_compose_runs_the_image_with_a_volume_and_health_check() -> None:
     assert service["env_file"] == ".env"
     assert "studybot-data:/data" in service["volumes"]
     assert "healthz" in " ".join(service["healthcheck"]["test"])
+
+
+def test_postgres_compose_runs_three_replicas_on_one_database() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.postgres.yml").read_text())
+    database, bot = compose["services"]["postgres"], compose["services"]["studybot"]
+    assert (
+        database["image"].startswith("postgres:")
+        and "pg_isready" in database["healthcheck"]["test"]
+    )
+    assert bot["deploy"]["replicas"] == 3
+    assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert bot["environment"]["STUDYBOT_DB_URL"].startswith("postgresql+psycopg://")
+    assert bot["build"]["args"]["EXTRAS"] == "[postgres]"  # the image gets the driver
+    assert "ports" not in bot  # three replicas cannot share one host port
+    assert "ARG EXTRAS" in (ROOT / "Dockerfile").read_text()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert any(dep.startswith("psycopg") for dep in extras["postgres"])
 
 
 def dockerfile_env() -> dict[str, str]:

@@ -70,7 +70,12 @@ class ChannelsRepo(Protocol):
         cycle: int | None = None,
     ) -> None: ...
 
-    def due_posts(self, now: datetime, limit: int = 500) -> list[ChannelRow]: ...
+    def take_due_posts(
+        self, now: datetime, after: tuple[datetime, int] | None = None, limit: int = 100
+    ) -> list[ChannelRow]:
+        """The next due channels after ``after`` that no other live instance has taken,
+        now taken by this one (PostgreSQL: ``SKIP LOCKED``; run it at READ COMMITTED)."""
+        ...
 
     def due_leaderboards(self, now: datetime, limit: int = 500) -> list[ChannelRow]: ...
 
@@ -469,7 +474,11 @@ class Tx(Protocol):
 
 
 class Store(Protocol):
-    async def write(self, fn: Callable[[Tx], T]) -> T: ...
+    async def write(self, fn: Callable[[Tx], T], *, serializable: bool = True) -> T:
+        """``serializable=False``: READ COMMITTED on PostgreSQL, for a unit that only takes
+        rows with ``FOR UPDATE SKIP LOCKED`` (a serializable one would abort on the rows
+        other instances take at the same moment)."""
+        ...
 
     async def read(self, fn: Callable[[Tx], T]) -> T: ...
 

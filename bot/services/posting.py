@@ -36,6 +36,8 @@ from bot.services.streaks import Streaks
 
 log = structlog.get_logger("studybot.posting")
 SEND_CONCURRENCY = 100
+TAKE_BATCH = 100
+"""Due channels taken per transaction."""
 
 
 def post_key(post: PostRow) -> str:
@@ -63,20 +65,17 @@ class Posting(Service):
     # ---- scheduled work -------------------------------------------------------------
 
     async def post_due(self) -> TickReport:
-        """Claim every daily post that is due (marking older ones missed), then send them.
+        """Claim every daily post that is due (marking older ones missed), and send them.
 
-        Claims are small transactions, one channel at a time; the sends run concurrently,
-        bounded by ``SEND_CONCURRENCY`` (and by each platform adapter's own limits), so
-        ten thousand channels at 09:30 do not queue behind each other's latency.
+        Due channels are taken in batches of ``TAKE_BATCH`` (instances walking at once
+        take different ones, ADR 0011), until none is left: no ceiling per tick. Each
+        channel is then advanced in a small transaction of its own; the sends start as
+        soon as their claims are in and run concurrently, bounded by
+        ``SEND_CONCURRENCY`` (and by each platform adapter's own limits), so ten thousand
+        channels at 09:30 do not queue behind each other's latency.
         """
         now = self.now()
-        due = await self.store.read(lambda tx: tx.channels.due_posts(now))
         counts = {"posted": 0, "missed": 0, "skipped": 0, "caught_up": 0, "failed": 0}
-        claimed: list[tuple[ChannelRow, PostRow, Card]] = []
-        for channel in due:
-            advance = self.store.write(partial(self._advance, channel, now, counts))
-            sends = await self.isolated_async("dispatch", channel.id, advance) or []
-            claimed += [(channel, post, card) for post, card in sends]
         limit = asyncio.Semaphore(SEND_CONCURRENCY)
 
         async def send(channel: ChannelRow, post: PostRow, card: Card) -> None:
@@ -88,7 +87,17 @@ class Posting(Service):
             counts["posted" if sent else "failed"] += 1
             counts["caught_up"] += int(bool(sent) and late)
 
-        await asyncio.gather(*(send(*item) for item in claimed))
+        after: tuple[datetime, int] | None = None
+        async with asyncio.TaskGroup() as sending:  # waits for every send it started
+            while batch := await self.store.write(
+                partial(_take_due_posts, now, after), serializable=False
+            ):
+                after = (batch[-1].next_post_at or now, batch[-1].id)
+                for channel in batch:
+                    advance = self.store.write(partial(self._advance, channel, now, counts))
+                    claimed = await self.isolated_async("dispatch", channel.id, advance) or []
+                    for post, card in claimed:
+                        sending.create_task(send(channel, post, card))
         return TickReport(**counts)
 
     def _advance(
@@ -468,6 +477,10 @@ class Posting(Service):
 
         await self.store.write(record)
         return True
+
+
+def _take_due_posts(now: datetime, after: tuple[datetime, int] | None, tx: Tx) -> list[ChannelRow]:
+    return tx.channels.take_due_posts(now, after, limit=TAKE_BATCH)
 
 
 def _set_status(post_id: int, status: str, tx: Tx) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.core.models import ChannelSettings
 from bot.core.streaks import StreakState
 from bot.ports.records import ChannelRow, MemberRow, MembershipRow
 from bot.store import convert
+from bot.store.claims import Claims
 from bot.store.convert import execute_row, ignoring
 from bot.store.followups import refresh_next_due
 from bot.store.tables import channel_members, channels, members
@@ -34,8 +35,9 @@ _MEMBER_FIELDS = frozenset({"last_active_at", "next_batch_at", "study_days", "ca
 
 
 class Channels:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self._conn = conn
+        self._claims = claims or Claims()
 
     def get(self, channel_id: int) -> ChannelRow | None:
         row = self._conn.execute(_CHANNEL_BY_ID, {"id": channel_id}).first()
@@ -111,8 +113,9 @@ class Channels:
         cycle: int | None = None,
     ) -> None:
         values: dict[str, object] = {}
-        if post_at is not None:
+        if post_at is not None:  # walked: the next instance to find it due may take it
             values["next_post_at"] = post_at
+            values["post_taken_by"] = None
         if leaderboard_at is not None:
             values["next_leaderboard_at"] = leaderboard_at
         if cycle is not None:
@@ -120,14 +123,41 @@ class Channels:
         if values:
             self._conn.execute(update(channels).where(channels.c.id == channel_id).values(**values))
 
-    def due_posts(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
+    def take_due_posts(
+        self, now: datetime, after: tuple[datetime, int] | None = None, limit: int = 100
+    ) -> list[ChannelRow]:
+        """Take the next channels whose post is due, in order after ``after`` (the last
+        one of the previous batch), for this instance: none another live instance took,
+        and, on PostgreSQL, none another is taking at this moment (``SKIP LOCKED``), so
+        instances walking at once split the channels between them."""
+        where = [
+            channels.c.enabled,
+            channels.c.next_post_at <= now,
+            self._claims.takeable(channels.c.post_taken_by),
+        ]
+        if after is not None:
+            at, last = after
+            where.append(
+                or_(
+                    channels.c.next_post_at > at,
+                    and_(channels.c.next_post_at == at, channels.c.id > last),
+                )
+            )
         query = (
             select(channels)
-            .where(channels.c.enabled, channels.c.next_post_at <= now)
-            .order_by(channels.c.next_post_at)
+            .where(*where)
+            .order_by(channels.c.next_post_at, channels.c.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        return [convert.channel(r) for r in self._conn.execute(query)]
+        rows = [convert.channel(r) for r in self._conn.execute(query)]
+        if rows and self._claims.me is not None:
+            self._conn.execute(
+                update(channels)
+                .where(channels.c.id.in_([r.id for r in rows]))
+                .values(post_taken_by=self._claims.me)
+            )
+        return rows
 
     def due_leaderboards(self, now: datetime, limit: int = 500) -> list[ChannelRow]:
         query = (

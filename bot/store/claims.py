@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.store.tables import instances
@@ -152,7 +153,17 @@ def register_postgres(engine: Engine, now: datetime) -> Registration:
     except BaseException:
         conn.close()
         raise
-    return Registration(instance_id, conn.close)
+
+    def release() -> None:
+        try:  # at once: closing alone lets the server drop the lock a moment later
+            with conn.begin():
+                conn.execute(text("SELECT pg_advisory_unlock(:space, :id)"), _key(instance_id))
+        except DBAPIError:
+            pass  # the connection is gone, and its lock with it
+        finally:
+            conn.close()
+
+    return Registration(instance_id, release)
 
 
 def _key(instance_id: int) -> dict[str, int]:

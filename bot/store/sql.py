@@ -56,7 +56,7 @@ class SqlTx:
     def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self.conn = conn
         claims = claims or Claims()
-        self.channels = Channels(conn)
+        self.channels = Channels(conn, claims)
         self.members = Members(conn)
         self.posts = Posts(conn, claims)
         self.leaderboards = Leaderboards(conn, claims)
@@ -103,7 +103,7 @@ class SqlStore:
                 raise
         return store
 
-    async def write(self, fn: Callable[[Tx], T]) -> T:
+    async def write(self, fn: Callable[[Tx], T], *, serializable: bool = True) -> T:
         # One writer connection: its queue serialises write transactions in-process,
         # and BEGIN IMMEDIATE serialises them across processes.
         if self.watch is not None and self.watch.problem is not None:
@@ -111,7 +111,9 @@ class SqlStore:
         started = time.perf_counter()
         try:
             return await self._writer.run(
-                lambda conn: fn(SqlTx(conn, self._claims_in(conn))), write=True
+                lambda conn: fn(SqlTx(conn, self._claims_in(conn))),
+                write=True,
+                serializable=serializable,
             )
         except Exception as exc:
             if self.watch is not None:

@@ -107,6 +107,7 @@ channels = Table(
     Column("set_up_by", Integer),
     Column("next_post_at", UTCDateTime),
     Column("next_leaderboard_at", UTCDateTime),
+    _instance("post_taken_by"),  # the instance walking its due posts (ADR 0011)
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("platform", "workspace", "channel_ref"),

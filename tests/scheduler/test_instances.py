@@ -15,6 +15,7 @@ from bot.core.models import Target
 from bot.core.replies import Message
 from bot.decks import DeckLibrary
 from bot.ports.chat import Posted
+from bot.ports.store import Tx
 from bot.services.policy import Policy, default_channel_settings
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
@@ -23,6 +24,7 @@ from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import run
 
 DAYS = 20
+CHANNELS = 520
 SLOW_CALL = timedelta(minutes=3)
 """How far the clock moves while a send is held: past the two-minute lease (a 2.5 s call
 at 72× speed), which is what let a second instance send again before."""
@@ -146,3 +148,33 @@ async def test_a_send_whose_instance_died_is_finished_by_another(
         await others_work(bots[1:])
         assert len(chat.posts(kind)) == 1, kind
         await bots[0].deps.store.register(clock.now())  # type: ignore[attr-defined]
+
+
+async def test_instances_share_one_tick_of_more_channels_than_a_batch_ever_held(
+    three: tuple[SlowChat, list[StudyBot]], clock: FakeClock
+) -> None:
+    """520 channels due at once (there used to be a ceiling of 500 a tick): the three
+    instances post every one of them in one tick between them, each once."""
+    chat, bots = three
+    clock.set(datetime(2025, 3, 3, 8, 31, tzinfo=UTC))
+    now = clock.now()
+    settings = default_channel_settings("Europe/Berlin")
+
+    def channels(tx: Tx) -> None:
+        for n in range(CHANNELS):
+            tx.channels.save(
+                "fake",
+                "T1",
+                f"M{n}",
+                settings,
+                source="admin",
+                now=now,
+                next_post_at=now,
+                next_leaderboard_at=now + timedelta(days=7),
+            )
+
+    await bots[0].deps.store.write(channels)
+    reports = await asyncio.gather(*(bot.posting.post_due() for bot in bots))
+    keys = [s.key for s in chat.posts()]
+    assert len(keys) == len(set(keys)) == CHANNELS + 1  # and the set-up channel's
+    assert sum(r.posted for r in reports) == CHANNELS + 1

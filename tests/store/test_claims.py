@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from bot.ports.store import Tx
 from bot.store.sql import SqlStore
-from tests.store.test_contract import NOW, channel_and_member
+from tests.store.test_contract import NOW, SETTINGS, channel_and_member
 
 WEEK = date(2025, 2, 24)
 LATER = NOW + timedelta(days=1)  # long past any lease
@@ -143,3 +143,53 @@ async def test_a_killed_instances_claims_are_taken_over_at_once(backend: SqlStor
         if holder.returncode is None:
             holder.kill()
             await holder.wait()
+
+
+async def many_channels(store: SqlStore, count: int) -> list[int]:
+    def unit(tx: Tx) -> list[int]:
+        return [
+            tx.channels.save(
+                "fake",
+                "T1",
+                f"C{n}",
+                SETTINGS,
+                source="admin",
+                now=NOW,
+                next_post_at=NOW,
+                next_leaderboard_at=LATER,
+            ).id
+            for n in range(count)
+        ]
+
+    return await store.write(unit)
+
+
+def take_posts(limit: int):  # type: ignore[no-untyped-def]
+    return lambda tx: [c.id for c in tx.channels.take_due_posts(NOW, limit=limit)]
+
+
+async def test_instances_taking_due_channels_at_once_split_them(backend: SqlStore) -> None:
+    """Instances take due channels in batches; those another live instance took are left
+    to it (on PostgreSQL, also those it is taking this moment: SKIP LOCKED), and a
+    channel walked on to its next post is free for anyone again."""
+    backend.claims_ttl = 0
+    ids = await many_channels(backend, 30)
+    others = [await second(backend) for _ in range(2)]
+    stores = [backend, *others]
+    try:
+        for store in stores:
+            await store.register(NOW)
+        taken = await asyncio.gather(
+            *(store.write(take_posts(10), serializable=False) for store in stores)
+        )
+        assert sorted(i for batch in taken for i in batch) == ids  # each once, none left
+        assert await others[0].write(take_posts(100), serializable=False) == taken[1]  # its own
+        backend.release()  # gone: its channels go to whoever takes next
+        again = await others[0].write(take_posts(100), serializable=False)
+        assert sorted(again) == sorted(taken[0] + taken[1])
+        walked = again[0]
+        await others[0].write(lambda tx: tx.channels.set_next(walked, post_at=NOW))
+        assert walked in await others[1].write(take_posts(100), serializable=False)
+    finally:
+        for store in others:
+            await store.close()

@@ -89,8 +89,11 @@ async def test_channel_settings_round_trip_and_upsert(backend: SqlStore) -> None
 
 async def test_due_posts_and_pause(backend: SqlStore) -> None:
     channel_id, _ = await channel_and_member(backend)
-    assert [c.id for c in await backend.read(lambda tx: tx.channels.due_posts(NOW))] == [channel_id]
-    assert await backend.read(lambda tx: tx.channels.due_posts(NOW - timedelta(seconds=1))) == []
+    earlier = NOW - timedelta(seconds=1)
+    assert await backend.write(lambda tx: tx.channels.take_due_posts(earlier)) == []
+    taken = await backend.write(lambda tx: tx.channels.take_due_posts(NOW))
+    assert [c.id for c in taken] == [channel_id]
+    assert await backend.write(lambda tx: tx.channels.take_due_posts(NOW, (NOW, channel_id))) == []
     await backend.write(lambda tx: tx.channels.set_paused(channel_id, True, "not_in_channel"))
     channel = await backend.read(lambda tx: tx.channels.get(channel_id))
     assert channel is not None and channel.paused and channel.pause_reason == "not_in_channel"

@@ -4,6 +4,7 @@ A claim (a post, a reveal, a leaderboard, a notice, a follow-up DM, an inbox eve
 taken over only when its owner is gone, never because a timer ran out while the owner was
 still sending (docs/adr/0011-claims-owned-by-live-instances.md). Rows claimed before this
 migration have no owner and keep the old rule: taken over after the lease.
+``channels.post_taken_by``: instances split the channels whose posts are due.
 
 Revision ID: 0008
 Revises: 0007
@@ -21,6 +22,7 @@ branch_labels = None
 depends_on = None
 
 OWNERS = (
+    ("channels", "post_taken_by"),
     ("daily_posts", "claimed_by"),
     ("daily_posts", "reveal_claimed_by"),
     ("leaderboards", "claimed_by"),

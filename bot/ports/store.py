@@ -216,7 +216,10 @@ class PostsRepo(Protocol):
 
     def count(self, channel_id: int, status: str = "posted") -> int: ...
 
-    def due_reveals(self, now: datetime, limit: int = 500) -> list[PostRow]: ...
+    def take_due_reveals(self, now: datetime, limit: int = 100) -> list[PostRow]:
+        """Claim the next due reveals (``intent``, this instance's) and return them as
+        they were; PostgreSQL: ``SKIP LOCKED``, run it at READ COMMITTED."""
+        ...
 
     def claim_reveal(self, post_id: int, now: datetime, stale_before: datetime) -> bool:
         """Move the reveal to ``intent``; a stale intent may be taken over."""

@@ -221,11 +221,24 @@ class Posting(Service):
         return await self._send(channel, post, card, caught_up=True)
 
     async def reveal_due(self) -> int:
+        """Claim due reveals in batches (instances revealing at once split them) until none
+        is left, and send them concurrently, bounded like the daily posts."""
         now = self.now()
-        due = await self.store.read(lambda tx: tx.posts.due_reveals(now))
+        limit = asyncio.Semaphore(SEND_CONCURRENCY)
         done = 0
-        for post in due:
-            done += int(await self.isolated_async("dispatch", post.id, self._reveal(post)) or 0)
+
+        async def reveal(post: PostRow) -> None:
+            nonlocal done
+            async with limit:
+                work = self._reveal(post, claimed=True)
+                done += int(await self.isolated_async("dispatch", post.id, work) or 0)
+
+        async with asyncio.TaskGroup() as revealing:
+            while batch := await self.store.write(
+                partial(_take_due_reveals, now), serializable=False
+            ):
+                for post in batch:
+                    revealing.create_task(reveal(post))
         return done
 
     # ---- admin actions ----------------------------------------------------------------
@@ -414,25 +427,30 @@ class Posting(Service):
             card, answered=answered, policy=self.policy, post_id=post.id, day=post.local_date
         )
 
-    async def _reveal(self, post: PostRow, *, reconcile: bool = False) -> bool:
+    async def _reveal(
+        self, post: PostRow, *, reconcile: bool = False, claimed: bool = False
+    ) -> bool:
+        """Send one reveal; ``claimed``: its claim was taken with a batch already."""
         key = reveal_key(post)
         if key in self.deps.sends:
             return False  # this process is sending it now (a slow send, not a stale one)
         with self.deps.sends.holding(key):
-            return await self._send_reveal(post, reconcile=reconcile)
+            return await self._send_reveal(post, reconcile=reconcile, claimed=claimed)
 
-    async def _send_reveal(self, post: PostRow, *, reconcile: bool) -> bool:
+    async def _send_reveal(self, post: PostRow, *, reconcile: bool, claimed: bool) -> bool:
         now = self.now()
 
         def claim(tx: Tx) -> tuple[ChannelRow | None, int] | None:
-            if not tx.posts.claim_reveal(post.id, now, now - self.policy.intent_lease):
+            if not claimed and not tx.posts.claim_reveal(
+                post.id, now, now - self.policy.intent_lease
+            ):
                 return None
             return tx.channels.get(post.channel_id), len(tx.answers.for_post(post.id))
 
-        claimed = await self.store.write(claim)
-        if claimed is None:
+        found_claim = await (self.store.read(claim) if claimed else self.store.write(claim))
+        if found_claim is None:
             return False
-        channel, answered = claimed
+        channel, answered = found_claim
         card = self.decks.card(post.card_key or "")
         chat = self.deps.chats.get(channel.platform) if channel else None
         if channel is None or card is None or chat is None or post.thread_ref is None:
@@ -477,6 +495,10 @@ class Posting(Service):
 
         await self.store.write(record)
         return True
+
+
+def _take_due_reveals(now: datetime, tx: Tx) -> list[PostRow]:
+    return tx.posts.take_due_reveals(now, limit=TAKE_BATCH)
 
 
 def _take_due_posts(now: datetime, after: tuple[datetime, int] | None, tx: Tx) -> list[ChannelRow]:

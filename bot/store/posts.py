@@ -304,7 +304,10 @@ class Posts:
         )
         return int((self._conn.execute(query)).scalar_one())
 
-    def due_reveals(self, now: datetime, limit: int = 500) -> list[PostRow]:
+    def take_due_reveals(self, now: datetime, limit: int = 100) -> list[PostRow]:
+        """Claim the next due reveals for this instance (``intent``, owned by it) and
+        return them as they were before: none another instance is taking at this moment
+        (``SKIP LOCKED`` on PostgreSQL), so instances revealing at once split them."""
         query = (
             select(daily_posts)
             .join(channels, channels.c.id == daily_posts.c.channel_id)
@@ -315,10 +318,20 @@ class Posts:
                 channels.c.enabled,
                 ~channels.c.paused,
             )
-            .order_by(daily_posts.c.reveal_due_at)
+            .order_by(daily_posts.c.reveal_due_at, daily_posts.c.id)
             .limit(limit)
+            .with_for_update(skip_locked=True, of=daily_posts)
         )
-        return [convert.post(r) for r in self._conn.execute(query)]
+        rows = [convert.post(r) for r in self._conn.execute(query)]
+        if rows:
+            self._conn.execute(
+                update(daily_posts)
+                .where(daily_posts.c.id.in_([r.id for r in rows]))
+                .values(
+                    reveal_status=INTENT, reveal_claimed_at=now, reveal_claimed_by=self._claims.me
+                )
+            )
+        return rows
 
     def claim_reveal(self, post_id: int, now: datetime, stale_before: datetime) -> bool:
         """Move the reveal to ``intent``; a stale intent may be taken over."""

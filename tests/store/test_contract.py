@@ -135,15 +135,18 @@ async def test_post_lifecycle(backend: SqlStore) -> None:
         post = tx.posts.by_thread(channel_id, "th1")
         assert post is not None and post.status == "posted"
         assert tx.posts.used_in_cycle(channel_id, 1) == {"d/c1"}
-        assert tx.posts.due_reveals(NOW) == []
-        assert [p.id for p in tx.posts.due_reveals(NOW + timedelta(hours=6))] == [post_id]
+        assert tx.posts.take_due_reveals(NOW) == []
 
-    await backend.read(check)
+    await backend.write(check)
     later = NOW + timedelta(hours=7)
 
     def reveal(tx: Tx) -> None:
-        assert tx.posts.claim_reveal(post_id, later, later - timedelta(minutes=2))
+        (due,) = tx.posts.take_due_reveals(later)
+        assert (due.id, due.reveal_status) == (post_id, "pending")  # as it was
+        assert tx.posts.take_due_reveals(later) == []  # claimed: not due any more
         assert not tx.posts.claim_reveal(post_id, later, later - timedelta(minutes=2))
+        stale = later + timedelta(minutes=3)
+        assert tx.posts.claim_reveal(post_id, stale, stale - timedelta(minutes=2))
         tx.posts.record_reveal(post_id, "r1", later)
 
     await backend.write(reveal)

@@ -40,6 +40,10 @@ T = TypeVar("T")
 class ChannelsRepo(Protocol):
     def get(self, channel_id: int) -> ChannelRow | None: ...
 
+    def lock(self, channel_id: int) -> ChannelRow | None:
+        """The channel, its row locked until the unit ends."""
+        ...
+
     def find(self, platform: str, workspace: str, channel_ref: str) -> ChannelRow | None: ...
 
     def save(
@@ -110,7 +114,7 @@ class MembersRepo(Protocol):
     def join(self, channel_id: int, member_id: int, joined_on: date) -> None: ...
 
     def memberships(
-        self, *, channel_id: int | None = None, member_id: int | None = None
+        self, *, channel_id: int | None = None, member_id: int | None = None, lock: bool = False
     ) -> list[MembershipRow]: ...
 
     def stale_streaks(self, before: date, limit: int = 5000) -> list[MembershipRow]:

@@ -69,8 +69,8 @@ class Posting(Service):
 
         Due channels are taken in batches of ``TAKE_BATCH`` (instances walking at once
         take different ones, ADR 0011), until none is left: no ceiling per tick. Each
-        channel is then advanced in a small transaction of its own; the sends start as
-        soon as their claims are in and run concurrently, bounded by
+        channel is then advanced in a small transaction of its own, a batch's at once;
+        the sends start as soon as their claims are in and run concurrently, bounded by
         ``SEND_CONCURRENCY`` (and by each platform adapter's own limits), so ten thousand
         channels at 09:30 do not queue behind each other's latency.
         """
@@ -87,24 +87,34 @@ class Posting(Service):
             counts["posted" if sent else "failed"] += 1
             counts["caught_up"] += int(bool(sent) and late)
 
+        async def advance(channel: ChannelRow, sending: asyncio.TaskGroup) -> None:
+            # READ COMMITTED with the channel's row locked (see _advance): serializable
+            # units walking neighbouring channels at once abort each other on PostgreSQL.
+            unit = partial(self._advance, channel, now, counts)
+            work = self.store.write(unit, serializable=False)
+            for post, card in await self.isolated_async("dispatch", channel.id, work) or []:
+                sending.create_task(send(channel, post, card))
+
         after: tuple[datetime, int] | None = None
         async with asyncio.TaskGroup() as sending:  # waits for every send it started
             while batch := await self.store.write(
                 partial(_take_due_posts, now, after), serializable=False
             ):
                 after = (batch[-1].next_post_at or now, batch[-1].id)
-                for channel in batch:
-                    advance = self.store.write(partial(self._advance, channel, now, counts))
-                    claimed = await self.isolated_async("dispatch", channel.id, advance) or []
-                    for post, card in claimed:
-                        sending.create_task(send(channel, post, card))
+                # A batch's channels are advanced at once: PostgreSQL runs the units on
+                # several connections; SQLite's one writer queues them.
+                await asyncio.gather(*(advance(channel, sending) for channel in batch))
         return TickReport(**counts)
 
     def _advance(
         self, channel: ChannelRow, now: datetime, counts: dict[str, int], tx: Tx
     ) -> list[tuple[PostRow, Card]]:
-        """Walk a channel's due occurrences up to now: claim, skip or mark missed."""
-        fresh = tx.channels.get(channel.id)
+        """Walk a channel's due occurrences up to now: claim, skip or mark missed.
+
+        Runs at READ COMMITTED on PostgreSQL, one channel's walk at a time by the lock on
+        its row: the day's claim is unique per (channel, date), the card picked reads only
+        this channel's posts, and a refold locks the memberships it rewrites."""
+        fresh = tx.channels.lock(channel.id)
         if fresh is None or fresh.next_post_at is None or fresh.next_post_at > now:
             return []  # another process advanced it
         to_send: list[tuple[PostRow, Card]] = []

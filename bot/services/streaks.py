@@ -67,7 +67,9 @@ class Streaks(Service):
         once streaks had been folded past them): the streaks folded over them again, from
         history, so the cache never keeps a freeze spent on a forgiven day."""
         moved = 0
-        for membership in tx.members.memberships(channel_id=channel.id):
+        # Locked first: a unit at READ COMMITTED (a channel's walk) reads the history
+        # after the lock, so an answer landing meanwhile is either seen or waits for us.
+        for membership in tx.members.memberships(channel_id=channel.id, lock=True):
             through = membership.streak.evaluated_through
             if through is None or through < since:
                 continue

@@ -43,6 +43,13 @@ class Channels:
         row = self._conn.execute(_CHANNEL_BY_ID, {"id": channel_id}).first()
         return convert.channel(row) if row else None
 
+    def lock(self, channel_id: int) -> ChannelRow | None:
+        """The channel, its row locked until the unit ends (PostgreSQL ``FOR UPDATE``;
+        SQLite's writers queue anyway): units that walk one channel run one at a time."""
+        query = select(channels).where(channels.c.id == channel_id).with_for_update()
+        row = self._conn.execute(query).first()
+        return convert.channel(row) if row else None
+
     def find(self, platform: str, workspace: str, channel_ref: str) -> ChannelRow | None:
         params = {"p": platform, "w": workspace, "r": channel_ref}
         row = self._conn.execute(_CHANNEL_BY_REF, params).first()
@@ -241,11 +248,15 @@ class Members:
         execute_row(self._conn, "members.join", build, channel_members, row)
 
     def memberships(
-        self, *, channel_id: int | None = None, member_id: int | None = None
+        self, *, channel_id: int | None = None, member_id: int | None = None, lock: bool = False
     ) -> list[MembershipRow]:
+        """``lock``: the membership rows stay locked until the unit ends (FOR UPDATE), for
+        a unit at READ COMMITTED that rewrites them from what it reads next."""
         query = select(channel_members, members).join(
             members, members.c.id == channel_members.c.member_id
         )
+        if lock:
+            query = query.with_for_update(of=channel_members)
         if channel_id is not None:
             query = query.where(channel_members.c.channel_id == channel_id)
         if member_id is not None:

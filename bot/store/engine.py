@@ -96,6 +96,20 @@ WRITE_ATTEMPTS = 30
 """Tries of one write unit on PostgreSQL before its serialization failure is raised."""
 
 
+class LostRace(BaseException):
+    """A serialization failure inside a savepoint: the whole unit must run again.
+
+    A ``BaseException``, so the ``except Exception`` that keeps one item's failure from
+    failing its job (``Service.isolated``) cannot swallow it: PostgreSQL would fail the
+    commit anyway, and the item would be logged and counted as failed on the way."""
+
+
+def lost_race(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in (
+        SERIALIZATION_FAILURES
+    )
+
+
 def _transactional(
     engine: Engine, fn: Callable[[Connection], T], write: bool, serializable: bool = True
 ) -> T:
@@ -106,9 +120,11 @@ def _transactional(
     for attempt in range(WRITE_ATTEMPTS):
         try:
             return _once(engine, fn, write, serializable)
+        except LostRace as race:
+            if not write or attempt == WRITE_ATTEMPTS - 1:
+                raise race.__cause__ or race from None
         except DBAPIError as exc:
-            state = getattr(exc.orig, "sqlstate", None)
-            if not write or state not in SERIALIZATION_FAILURES or attempt == WRITE_ATTEMPTS - 1:
+            if not write or not lost_race(exc) or attempt == WRITE_ATTEMPTS - 1:
                 raise
             # Jittered back-off, so the units that collided do not collide again.
             time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # noqa: S311

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, NestedTransaction
+from sqlalchemy.exc import DBAPIError
 
 from bot.ports.store import Tx
 from bot.store.channels import Channels, Members
@@ -30,8 +32,10 @@ from bot.store.claims import (
 )
 from bot.store.engine import (
     BUSY_TIMEOUT_MS,
+    LostRace,
     Runner,
     ThreadPoolRunner,
+    lost_race,
     open_runners,
     sqlite_path,
     upgrade,
@@ -72,8 +76,17 @@ class SqlTx:
         self.inbox = Inbox(conn, claims)
         self.personal = PersonalData(conn)
 
-    def savepoint(self) -> NestedTransaction:
-        return self.conn.begin_nested()
+    @contextmanager
+    def savepoint(self) -> Iterator[NestedTransaction]:
+        """A savepoint; a serialization failure inside it fails the whole unit
+        (``LostRace``), which then runs again, instead of being undone on its own."""
+        try:
+            with self.conn.begin_nested() as nested:
+                yield nested
+        except DBAPIError as exc:
+            if lost_race(exc):
+                raise LostRace() from exc
+            raise
 
 
 class SqlStore:

@@ -193,3 +193,37 @@ async def test_instances_taking_due_channels_at_once_split_them(backend: SqlStor
     finally:
         for store in others:
             await store.close()
+
+
+async def test_a_lost_race_inside_a_savepoint_runs_the_whole_unit_again() -> None:
+    """PostgreSQL only: SQLite serialises its writers and never reports a serialization
+    failure. A job item isolated in a savepoint (``Service.isolated`` catches Exception)
+    that loses a race must not be logged as failed and skipped: PostgreSQL would fail the
+    commit anyway. The unit runs again and the item succeeds."""
+    import psycopg.errors
+    from sqlalchemy.exc import OperationalError
+
+    from tests import pg
+
+    url = await asyncio.to_thread(pg.fresh_database)
+    store = await SqlStore.open(url)
+    runs, swallowed = [], []
+
+    def unit(tx: Tx) -> int:
+        runs.append(1)
+        try:
+            with tx.savepoint():
+                if len(runs) == 1:
+                    orig = psycopg.errors.SerializationFailure("could not serialize access")
+                    raise OperationalError("UPDATE ...", {}, orig)
+                return len(runs)
+        except Exception as exc:  # as Service.isolated does
+            swallowed.append(exc)
+            return 0
+
+    try:
+        assert await store.write(unit) == 2
+        assert swallowed == []
+    finally:
+        await store.close()
+        await asyncio.to_thread(pg.drop_database, url)

@@ -491,6 +491,10 @@ class Store(Protocol):
 
     async def ping(self) -> bool: ...
 
+    async def keep_registered(self) -> None:
+        """Take this instance's liveness lock again if it was lost."""
+        ...
+
     async def table_sizes(self) -> dict[str, int]: ...
 
     async def checkpoint(self) -> None:

@@ -35,6 +35,7 @@ def jobs(study: StudyBot, tick: float, metrics: Metrics | None = None) -> list[J
     clock = ClockWatch(study.deps, streaks=study.streaks)
 
     async def dispatch() -> object:
+        await study.deps.store.keep_registered()  # the lock that says this process lives
         await clock.check()  # first, undo what a clock that ran ahead marked missed
         # What is due now goes first; claims a crash left behind are looked up after, so
         # a slow lookup (429s on a channel's history) never makes another post late.

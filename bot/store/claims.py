@@ -101,9 +101,17 @@ def _file_locked(path: Path) -> bool:
 class Registration:
     """This process's row in ``instances`` and the lock that says it is alive."""
 
-    def __init__(self, instance_id: int, release: Any) -> None:
+    def __init__(self, instance_id: int, release: Any, keep: Any) -> None:
         self.id = instance_id
         self._release = release
+        self._keep = keep
+
+    def keep(self) -> bool:
+        """Check the lock is still held, and take it again if it was lost (a dropped
+        connection, a deleted lock file); True if it had to be taken again. Meanwhile the
+        others may have seen this instance as gone: what it was sending may go out twice,
+        and its records are fenced."""
+        return bool(self._keep()) if self._release is not None else False
 
     def release(self) -> None:
         """Let go of the lock (a clean stop): the claims left become takeable at once."""
@@ -116,14 +124,8 @@ def register_sqlite(conn: Connection, folder: Path, now: datetime) -> Registrati
     """Inside one write transaction: add the row, lock its file, then commit, so nobody
     sees the row before its lock is held. Rows of instances that are gone are removed."""
     instance_id = _insert(conn, now)
-    folder.mkdir(exist_ok=True)
     path = folder / f"{instance_id}.lock"
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BaseException:
-        os.close(handle)
-        raise
+    handles = [_lock_file(path)]
     gone = [
         i
         for (i,) in conn.execute(select(instances.c.id).where(instances.c.id < instance_id))
@@ -134,15 +136,37 @@ def register_sqlite(conn: Connection, folder: Path, now: datetime) -> Registrati
         (folder / f"{i}.lock").unlink(missing_ok=True)
 
     def release() -> None:
-        os.close(handle)
+        os.close(handles[0])
 
-    return Registration(instance_id, release)
+    def keep() -> bool:
+        try:
+            if path.stat().st_ino == os.fstat(handles[0]).st_ino:
+                return False
+        except FileNotFoundError:
+            pass
+        os.close(handles[0])  # its file is gone: nobody can see the lock any more
+        handles[0] = _lock_file(path)
+        return True
+
+    return Registration(instance_id, release, keep)
+
+
+def _lock_file(path: Path) -> int:
+    path.parent.mkdir(exist_ok=True)
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(handle)
+        raise
+    return handle
 
 
 def register_postgres(engine: Engine, now: datetime) -> Registration:
     """On a connection of its own, kept open while the process lives: add the row and take
     the advisory lock in one transaction (the row is seen only once the lock is held)."""
-    conn = engine.connect()
+    conns = [engine.connect()]
+    conn = conns[0]
     try:
         with conn.begin():
             instance_id = _insert(conn, now)
@@ -155,6 +179,7 @@ def register_postgres(engine: Engine, now: datetime) -> Registration:
         raise
 
     def release() -> None:
+        conn = conns[0]
         try:  # at once: closing alone lets the server drop the lock a moment later
             with conn.begin():
                 conn.execute(text("SELECT pg_advisory_unlock(:space, :id)"), _key(instance_id))
@@ -163,7 +188,20 @@ def register_postgres(engine: Engine, now: datetime) -> Registration:
         finally:
             conn.close()
 
-    return Registration(instance_id, release)
+    def keep() -> bool:
+        try:
+            with conns[0].begin():
+                conns[0].execute(text("SELECT 1"))
+            return False
+        except DBAPIError:
+            conns[0].close()
+        fresh = engine.connect()
+        with fresh.begin():
+            fresh.execute(text("SELECT pg_advisory_lock(:space, :id)"), _key(instance_id))
+        conns[0] = fresh
+        return True
+
+    return Registration(instance_id, release, keep)
 
 
 def _key(instance_id: int) -> dict[str, int]:

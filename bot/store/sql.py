@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
+import structlog
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import DBAPIError
@@ -52,6 +53,7 @@ from bot.store.tuning import Tuning
 from bot.store.watch import DatabaseUnusable, DatabaseWatch
 
 T = TypeVar("T")
+log = structlog.get_logger("studybot.store")
 
 
 class SqlTx:
@@ -171,6 +173,11 @@ class SqlStore:
                 raise RuntimeError("this store cannot register instances")
             self._claims_read = float("-inf")
         return self.registration.id
+
+    async def keep_registered(self) -> None:
+        """Take this instance's lock again if it was lost (each scheduler tick)."""
+        if self.registration is not None and await asyncio.to_thread(self.registration.keep):
+            log.warning("instance_lock_regained", instance=self.registration.id)
 
     def release(self) -> None:
         """Stop being a live instance (a clean stop): claims left over are taken over."""

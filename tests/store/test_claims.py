@@ -227,3 +227,41 @@ async def test_a_lost_race_inside_a_savepoint_runs_the_whole_unit_again() -> Non
     finally:
         await store.close()
         await asyncio.to_thread(pg.drop_database, url)
+
+
+async def test_an_instance_that_lost_its_lock_takes_it_again(backend: SqlStore) -> None:
+    """The lock file deleted, or the lock's connection killed by the server: the others
+    see the instance as gone until its next tick takes the lock again."""
+    from sqlalchemy import text
+
+    from bot.store.claims import LOCK_SPACE, lock_folder
+    from bot.store.engine import sqlite_path
+
+    backend.claims_ttl = 0
+    channel_id, _ = await channel_and_member(backend)
+    other = await second(backend)
+    try:
+        instance = await backend.register(NOW)
+        await other.register(NOW)
+        assert await backend.write(claim_board(channel_id))
+        assert await other.read(stale) == []
+        await backend.keep_registered()  # held: nothing to do
+        assert await other.read(stale) == []
+        path = sqlite_path(backend.url)
+        if path is not None:
+            (lock_folder(path) / f"{instance}.lock").unlink()
+        else:
+            kill = text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND classid::int = :space AND objid::int = :id AND objsubid = 2"
+            )
+            await other.run_sync(lambda c: c.execute(kill, {"space": LOCK_SPACE, "id": instance}))
+        for _ in range(200):  # a killed connection's lock goes a moment later
+            if await other.read(stale):
+                break
+            await asyncio.sleep(0.05)
+        assert await other.read(stale) == [(channel_id, WEEK)]
+        await backend.keep_registered()
+        assert await other.read(stale) == []
+    finally:
+        await other.close()

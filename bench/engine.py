@@ -1,6 +1,6 @@
 """Engine benchmark: real services on the real SQLite store, against the raw ceiling.
 
-    python bench/engine.py [--json] [--events N] [--quick]
+    python bench/engine.py [--json] [--events N] [--quick] [--runs 3] [--db-url URL|pgserver]
 
 Figures (targets in brackets):
   events_per_s          simulated members' answers, grades and follow-up reviews
@@ -9,6 +9,10 @@ Figures (targets in brackets):
                         upsert streak, upsert card state, one commit per event)
   ratio                 events_per_s / ceiling_events_per_s            [>= 0.5]
   p99_ms                latency at 200 events/s offered load (open loop) [< 20]
+  (each of the above: the median of --runs runs, interleaved)
+  pg_events_per_s       with --db-url: the same services on PostgreSQL
+  pg_to_sqlite          pg_events_per_s / events_per_s of the same run (median) [>= 0.7]
+  pg_p99_ms             p99 at 200 events/s on PostgreSQL               [< 20]
   due_query_ms          one page of the per-member follow-up selection (1,000 ready
                         members, up to 5 due cards each) over 1,000,000 card states [< 50]
   leaderboard_ms        a weekly leaderboard with 10,000,000 point rows  [< 100]
@@ -157,8 +161,8 @@ def _grade(n: int):  # type: ignore[no-untyped-def]
     return Grade(n % 4 + 1)
 
 
-async def build(db: Path) -> tuple[SqlStore, StudyBot, FakeChat, FakeClock]:
-    store = await SqlStore.open(f"sqlite+aiosqlite:///{db}")
+async def build(url: str) -> tuple[SqlStore, StudyBot, FakeChat, FakeClock]:
+    store = await SqlStore.open(url)
     chat, clock = FakeChat(platform="fake"), FakeClock(START)
     chats = Chats()
     chats.add(chat)
@@ -167,8 +171,8 @@ async def build(db: Path) -> tuple[SqlStore, StudyBot, FakeChat, FakeClock]:
     return store, StudyBot(Deps(store, chats, clock, library, Srs(fuzz=False), policy)), chat, clock
 
 
-async def service_throughput(tmp: Path, count: int) -> tuple[float, World, SqlStore]:
-    store, study, chat, clock = await build(tmp / "engine.db")
+async def service_throughput(url: str, count: int) -> tuple[float, World, SqlStore]:
+    store, study, chat, clock = await build(url)
     world = World(study, chat, clock)
     await world.prepare(days=1)
     await world.reveal_all()
@@ -186,8 +190,34 @@ async def service_throughput(tmp: Path, count: int) -> tuple[float, World, SqlSt
     return count / elapsed, world, store
 
 
-async def ceiling_throughput(tmp: Path, count: int) -> float:
-    db = tmp / "ceiling.db"
+async def postgres_figures(db_url: str, count: int) -> tuple[float, float]:
+    """(events/s, p99 ms at 200 events/s) of the services on a fresh PostgreSQL database."""
+    from tests import pg
+
+    url = await asyncio.to_thread(pg.fresh_database) if db_url == "pgserver" else db_url
+    if db_url != "pgserver":
+        await asyncio.to_thread(_empty, url)
+    try:
+        events_per_s, world, store = await service_throughput(url, count)
+        p99 = await open_loop_p99(world, 200.0, 10.0)
+        await store.close()
+    finally:
+        if db_url == "pgserver":
+            await asyncio.to_thread(pg.drop_database, url)
+    return events_per_s, p99
+
+
+def _empty(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+async def ceiling_throughput(db: Path, count: int) -> float:
     async with aiosqlite.connect(db, isolation_level=None) as conn:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
@@ -385,7 +415,7 @@ async def big_queries(tmp: Path, card_rows: int, point_rows: int) -> tuple[float
             rows = await store.read(lambda tx: tx.reviews.due(now, per_member=5, limit=1000))
             assert len({r.member.id for r in rows}) == 1000
 
-        unused_store, library_study, _, _ = await build(tmp / "unused.db")
+        unused_store, library_study, _, _ = await build(f"sqlite+aiosqlite:///{tmp / 'unused.db'}")
         await unused_store.close()  # only its deck library is needed; open threads block exit
         study = StudyBot(
             Deps(store, Chats(), FakeClock(START), library_study.decks, Srs(fuzz=False), Policy())
@@ -459,32 +489,63 @@ async def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="small tables (a smoke run, not the targets)"
     )
+    parser.add_argument("--runs", type=int, default=3, help="throughput runs (median)")
+    parser.add_argument(
+        "--db-url",
+        default=None,
+        help="also measure the services on this PostgreSQL database (emptied first); "
+        "'pgserver' starts one from the pgserver wheel",
+    )
     args = parser.parse_args()
     card_rows, point_rows = (100_000, 500_000) if args.quick else (1_000_000, 10_000_000)
+    load_before = os.getloadavg()[0]
+    sqlite_runs: list[tuple[float, float, float]] = []
+    postgres_runs: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        log("services ...")
-        events_per_s, world, store = await service_throughput(tmp, args.events)
-        log("ceiling ...")
-        ceiling = await ceiling_throughput(tmp, args.events)
-        log("open loop at 200 events/s ...")
-        p99 = await open_loop_p99(world, 200.0, 10.0)
-        await store.close()
+        for run in range(args.runs):  # interleaved: a change in load hits every figure
+            log(f"run {run + 1}: services on SQLite ...")
+            url = f"sqlite+aiosqlite:///{tmp / f'engine{run}.db'}"
+            events_per_s, world, store = await service_throughput(url, args.events)
+            log(f"run {run + 1}: ceiling ...")
+            ceiling = await ceiling_throughput(tmp / f"ceiling{run}.db", args.events)
+            log(f"run {run + 1}: open loop at 200 events/s ...")
+            p99 = await open_loop_p99(world, 200.0, 10.0)
+            await store.close()
+            sqlite_runs.append((events_per_s, ceiling, p99))
+            if args.db_url is not None:
+                log(f"run {run + 1}: services on PostgreSQL ...")
+                postgres_runs.append(await postgres_figures(args.db_url, args.events))
         due_ms, board_ms = await big_queries(tmp, card_rows, point_rows)
         log("idle process ...")
         rss = idle_rss(tmp, 10_000)
+    ratios = [e / c for e, c, _ in sqlite_runs]
     result = {
-        "events_per_s": round(events_per_s, 1),
-        "ceiling_events_per_s": round(ceiling, 1),
-        "ratio": round(events_per_s / ceiling, 3),
-        "p99_ms": round(p99, 2),
+        "events_per_s": round(statistics.median(e for e, _, _ in sqlite_runs), 1),
+        "ceiling_events_per_s": round(statistics.median(c for _, c, _ in sqlite_runs), 1),
+        "ratio": round(statistics.median(ratios), 3),
+        "ratio_each": [round(r, 3) for r in ratios],
+        "p99_ms": round(statistics.median(p for _, _, p in sqlite_runs), 2),
         "due_query_ms": round(due_ms, 2),
         "leaderboard_ms": round(board_ms, 2),
         "idle_rss_mb": round(rss, 1),
         "card_states": card_rows,
         "point_rows": point_rows,
         "events": args.events,
+        "runs": args.runs,
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
     }
+    if postgres_runs:
+        sqlite_each = [e for e, _, _ in sqlite_runs]
+        pg_each = [e for e, _ in postgres_runs]
+        result |= {
+            "pg_events_per_s": round(statistics.median(pg_each), 1),
+            "pg_to_sqlite": round(
+                statistics.median(p / s for p, s in zip(pg_each, sqlite_each, strict=True)), 3
+            ),
+            "pg_p99_ms": round(statistics.median(p for _, p in postgres_runs), 2),
+        }
     if args.json:
         print(json.dumps(result))
     else:
@@ -493,4 +554,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        from tests import pg
+
+        pg.stop_server()  # the pgserver one, if --db-url pgserver started it

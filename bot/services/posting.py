@@ -17,9 +17,8 @@ from functools import partial
 
 import structlog
 
-from bot.core.errors import ChatError, InvalidInput, NotFound, TargetUnavailable
+from bot.core.errors import ChatError, InvalidInput, TargetUnavailable
 from bot.core.models import Card
-from bot.core.replies import Message
 from bot.core.rotation import WARM_UP_POSTS, Pick, pick_next
 from bot.core.schedule import (
     local_date,
@@ -31,21 +30,12 @@ from bot.ports.chat import Posted
 from bot.ports.records import ChannelRow, PostRow
 from bot.ports.store import Tx
 from bot.services import messages
-from bot.services.base import Deps, Service
+from bot.services.base import Deps
+from bot.services.reveals import SEND_CONCURRENCY, TAKE_BATCH, Reveals, post_key, reveal_key
 from bot.services.streaks import Streaks
 
 log = structlog.get_logger("studybot.posting")
-SEND_CONCURRENCY = 100
-TAKE_BATCH = 100
-"""Due channels taken per transaction."""
-
-
-def post_key(post: PostRow) -> str:
-    return f"studybot:post:{post.channel_id}:{post.local_date.isoformat()}"
-
-
-def reveal_key(post: PostRow) -> str:
-    return f"studybot:reveal:{post.channel_id}:{post.local_date.isoformat()}"
+__all__ = ["Posting", "TickReport", "post_key", "reveal_key"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +47,9 @@ class TickReport:
     failed: int = 0
 
 
-class Posting(Service):
+class Posting(Reveals):
+    """Daily posts (and, from ``Reveals``, their reveals)."""
+
     def __init__(self, deps: Deps, *, streaks: Streaks | None = None) -> None:
         super().__init__(deps)
         self.streaks = streaks or Streaks(deps)
@@ -230,27 +222,6 @@ class Posting(Service):
             return False
         return await self._send(channel, post, card, caught_up=True)
 
-    async def reveal_due(self) -> int:
-        """Claim due reveals in batches (instances revealing at once split them) until none
-        is left, and send them concurrently, bounded like the daily posts."""
-        now = self.now()
-        limit = asyncio.Semaphore(SEND_CONCURRENCY)
-        done = 0
-
-        async def reveal(post: PostRow) -> None:
-            nonlocal done
-            async with limit:
-                work = self._reveal(post, claimed=True)
-                done += int(await self.isolated_async("dispatch", post.id, work) or 0)
-
-        async with asyncio.TaskGroup() as revealing:
-            while batch := await self.store.write(
-                partial(_take_due_reveals, now), serializable=False
-            ):
-                for post in batch:
-                    revealing.create_task(reveal(post))
-        return done
-
     # ---- admin actions ----------------------------------------------------------------
 
     async def post_now(self, channel: ChannelRow, *, confirm: bool = False) -> PostRow:
@@ -280,16 +251,6 @@ class Posting(Service):
         post, card = await self.store.write(claim)
         if not await self._send(channel, post, card, caught_up=False):
             raise InvalidInput("The post could not be sent; see /study status for the reason.")
-        return await self.store.read(lambda tx: tx.posts.get(post.id)) or post
-
-    async def reveal_now(self, channel: ChannelRow) -> PostRow:
-        post = await self.store.read(lambda tx: tx.posts.latest(channel.id))
-        if post is None:
-            raise NotFound("There is no question to reveal yet. Try /study post-now first.")
-        if post.reveal_status == "posted":
-            raise InvalidInput(f"The question of {post.local_date} is already revealed.")
-        if not await self._reveal(post):
-            raise InvalidInput("The reveal is already on its way.")
         return await self.store.read(lambda tx: tx.posts.get(post.id)) or post
 
     async def skip_today(self, channel: ChannelRow) -> str:
@@ -431,84 +392,6 @@ class Posting(Service):
             log.warning("claim_lost", kind="post", channel=channel.id, day=str(post.local_date))
             return
         log.info("post_sent", channel=channel.id, day=str(post.local_date), caught_up=caught_up)
-
-    def _reveal_message(self, card: Card, post: PostRow, answered: int) -> Message:
-        return messages.reveal(
-            card, answered=answered, policy=self.policy, post_id=post.id, day=post.local_date
-        )
-
-    async def _reveal(
-        self, post: PostRow, *, reconcile: bool = False, claimed: bool = False
-    ) -> bool:
-        """Send one reveal; ``claimed``: its claim was taken with a batch already."""
-        key = reveal_key(post)
-        if key in self.deps.sends:
-            return False  # this process is sending it now (a slow send, not a stale one)
-        with self.deps.sends.holding(key):
-            return await self._send_reveal(post, reconcile=reconcile, claimed=claimed)
-
-    async def _send_reveal(self, post: PostRow, *, reconcile: bool, claimed: bool) -> bool:
-        now = self.now()
-
-        def claim(tx: Tx) -> tuple[ChannelRow | None, int] | None:
-            if not claimed and not tx.posts.claim_reveal(
-                post.id, now, now - self.policy.intent_lease
-            ):
-                return None
-            return tx.channels.get(post.channel_id), len(tx.answers.for_post(post.id))
-
-        found_claim = await (self.store.read(claim) if claimed else self.store.write(claim))
-        if found_claim is None:
-            return False
-        channel, answered = found_claim
-        card = self.decks.card(post.card_key or "")
-        chat = self.deps.chats.get(channel.platform) if channel else None
-        if channel is None or card is None or chat is None or post.thread_ref is None:
-            return False
-        target = channel.target(thread=post.thread_ref)  # a reveal lives in the thread
-        try:  # a retry looks first: an earlier send may have landed and lost its answer
-            retry = reconcile or post.reveal_status == "intent"
-            found = (
-                await chat.find_post(
-                    target,
-                    reveal_key(post),
-                    self._reveal_message(card, post, answered),
-                )
-                if retry
-                else None
-            )
-        except ChatError as exc:  # unknown is not "not there": the claim waits
-            log.warning("reveal_lookup_failed", post=post.id, error=str(exc))
-            return False
-        if found is None:
-            message = self._reveal_message(card, post, answered)
-            try:
-                share = channel.settings.share
-                found = await chat.post(target, message, key=reveal_key(post), broadcast=share)
-            except TargetUnavailable as exc:
-                await self.pause_channel(channel, exc.reason)
-                return False
-            except ChatError as exc:  # the claim stays: reconcile looks before it re-sends
-                log.warning("reveal_failed", post=post.id, error=str(exc))
-                return False
-        ref = found.message_ref
-        pointer = None
-        if channel.settings.share and not chat.broadcasts:  # a pointer from the channel
-            pointer = messages.shared_reveal(post.local_date, chat.thread_link(target))
-
-        def record(tx: Tx) -> None:
-            if not tx.posts.record_reveal(post.id, ref, now):
-                log.warning("claim_lost", kind="reveal", post=post.id)
-                return  # another instance took the claim over: it records what it finds
-            if pointer is not None:  # queued with the record: exactly once, like the reveal
-                tx.notices.add(channel.id, f"shared:{post.id}", pointer, now)
-
-        await self.store.write(record)
-        return True
-
-
-def _take_due_reveals(now: datetime, tx: Tx) -> list[PostRow]:
-    return tx.posts.take_due_reveals(now, limit=TAKE_BATCH)
 
 
 def _take_due_posts(now: datetime, after: tuple[datetime, int] | None, tx: Tx) -> list[ChannelRow]:

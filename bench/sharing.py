@@ -106,7 +106,7 @@ async def _seed(url: str, channels: int) -> None:
 def one_run(base_url: str | None, api_url: str, channels: int, instances: int) -> dict[str, Any]:
     from tests import pg
 
-    url = pg.fresh_database() if base_url is None else _fresh_on(base_url)
+    url = pg.fresh_database(base_url)
     try:
         asyncio.run(_seed(url, channels))
         context = multiprocessing.get_context("spawn")
@@ -132,36 +132,7 @@ def one_run(base_url: str | None, api_url: str, channels: int, instances: int) -
             "per_instance": [o[0] for o in outcomes],
         }
     finally:
-        _drop(url, base_url)
-
-
-def _fresh_on(base_url: str) -> str:
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str, base_url: str | None) -> None:
-    from tests import pg
-
-    if base_url is None:
-        pg.drop_database(url)
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    engine = create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    engine.dispose()
+        pg.drop_database(url, base_url)
 
 
 def main() -> None:

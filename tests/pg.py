@@ -47,9 +47,9 @@ def server_url() -> str:
     return f"postgresql+psycopg://postgres:@/postgres?host={socket_dir}"
 
 
-def fresh_database() -> str:
-    """The URL of a new, empty database on the test server."""
-    base = make_url(server_url())
+def fresh_database(server: str | None = None) -> str:
+    """The URL of a new, empty database on ``server`` (default: the test server)."""
+    base = make_url(server or server_url())
     name = f"t_{uuid.uuid4().hex[:16]}"
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
@@ -60,9 +60,9 @@ def fresh_database() -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, server: str | None = None) -> None:
     parsed = make_url(url)
-    engine = create_engine(make_url(server_url()), isolation_level="AUTOCOMMIT")
+    engine = create_engine(make_url(server or server_url()), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))

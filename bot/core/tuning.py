@@ -26,7 +26,7 @@ RetentionSetting = float | Literal["auto"]
 DeckKey = tuple[str, str, str]
 """(platform, workspace, deck): the unit parameters are fitted for."""
 
-AUTO_LOW, AUTO_HIGH = 0.75, 0.95
+AUTO_LOW, AUTO_HIGH = 0.78, 0.95
 PARAMETER_COUNT = 21
 # A reduced simulation: one optimal_retention call takes about 0.3 s instead of 20 s,
 # and gives the same answer for the parameter sets we tried (docs/adr/0006).

@@ -12,7 +12,8 @@ One run (the follow-up job) does four things, each asking the store what is due:
 3. select per member: each ready member's own due cards, then the daily questions they
    missed (catch-ups), oldest first, up to the batch size, so nobody starves;
 4. send: members concurrently, DMs within ``followup_concurrency``; each member's next
-   batch waits ``followup_gap`` (or for their next waking window on a study day).
+   batch waits ``followup_gap`` (or for their next waking window on a study day), and
+   while a DM sent after their last study action is still unopened.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ log = structlog.get_logger("studybot.followups")
 PAGE_MEMBERS = 500
 """Members per selection page; each served member's next batch moves on, so pages differ."""
 MAX_PAGES = 1000
+UNREAD_RECHECK = timedelta(minutes=30)
+"""How soon a member whose last batch is unopened is looked at again."""
 TITLES = {"review": "🔁 Time to review", "catchup": "📬 A question you missed"}
 
 
@@ -136,6 +139,13 @@ class Dispatch(Service):
         waking = self.waking(member, channel)
         if not waking.is_open(now, tz):
             tx.members.set_member(member.id, next_batch_at=waking.next_open(now, tz))
+            return None
+        if tx.followups.unread_since(member.id, member.last_active_at):
+            # The last batch is unopened and the member has not been around since: a
+            # second one would only pile up. Look again soon; any activity releases it.
+            tx.members.set_member(
+                member.id, next_batch_at=waking.next_open(now + UNREAD_RECHECK, tz)
+            )
             return None
         cards = [(i, c) for i in member_items if (c := self.decks.card(i.card_key))]
         claimed = self._claim(tx, member, cards, now, tz, waking)

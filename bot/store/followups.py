@@ -358,6 +358,15 @@ class Followups:
         )
         return int(self._conn.execute(query).scalar_one())
 
+    def unread_since(self, member_id: int, since: datetime | None) -> bool:
+        """Whether a DM sent to this member after ``since`` (None: ever) is still unopened."""
+        query = select(followups.c.id).where(
+            followups.c.member_id == member_id, followups.c.status == "sent"
+        )
+        if since is not None:
+            query = query.where(followups.c.sent_at > since)
+        return self._conn.execute(query.limit(1)).first() is not None
+
     def expire(self, now: datetime) -> list[FollowupRow]:
         """Mark sent, ungraded follow-ups past their expiry as expired; returns them."""
         query = select(followups).where(

@@ -339,6 +339,8 @@ async def test_batches_are_spaced_and_follow_study_days(
     study = make_study(store, chat, clock, library, policy(followup_batch=2))
     await due_on_tuesday(study, clock, world, 6)
     assert await study.followups.send_due() == 2
+    shown = await study.button(world.alice, button(dms_to(chat, "U1")[0], "Show answer"))
+    await study.button(world.alice, button(shown, "Again"))  # she studies one of them
     clock.advance(minutes=5)
     assert await study.followups.send_due() == 0  # the next batch waits two hours
     clock.advance(hours=2)
@@ -351,6 +353,26 @@ async def test_batches_are_spaced_and_follow_study_days(
     assert await study.followups.send_due() == 2
     bad = await run(study, world.alice, world.channel, "/study resume followups days=funday")
     assert is_error(bad)
+
+
+async def test_an_unopened_batch_holds_the_next_until_the_member_is_back(
+    store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
+) -> None:
+    """Nobody has looked at the last batch: the next one waits instead of piling up."""
+    study = make_study(store, chat, clock, library, policy(followup_batch=2))
+    await due_on_tuesday(study, clock, world, 6)
+    assert await study.followups.send_due() == 2
+    for _ in range(4):  # Tuesday afternoon: the gap has passed, the batch is unopened
+        clock.advance(hours=2)
+        assert await study.followups.send_due() == 0
+    assert len(dms_to(chat, "U1")) == 2
+    await run(study, world.alice, world.channel, "/study status")  # a look is not study
+    clock.advance(hours=1)
+    assert await study.followups.send_due() == 0
+    await take_part(study, chat, world, world.alice)  # back: she answers the daily post
+    clock.advance(minutes=30)
+    assert await study.followups.send_due() == 2
+    assert len(dms_to(chat, "U1")) == 4
 
 
 def test_interval_text_reads_like_anki() -> None:

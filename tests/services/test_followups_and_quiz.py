@@ -112,6 +112,8 @@ async def test_daily_followup_cap(
     sent = 0
     for _ in range(4):  # batches two hours apart, within waking hours
         sent += await study.followups.send_due()
+        for _, message, _ in chat.dms:  # Alice opens them (an unopened batch holds the next)
+            await study.button(world.alice, message.buttons[0].action)
         clock.advance(hours=2)
     assert sent == expected
     clock.set(datetime(2025, 3, 5, 9, 0, tzinfo=UTC))

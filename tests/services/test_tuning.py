@@ -157,7 +157,7 @@ async def test_status_shows_the_desired_retention_and_why(study: StudyBot, world
     assert "desired retention" in text.lower() and "0.90" in text
     bot = StudyBot(_tuned(study))
     text = text_of(await run(bot, world.admin, world.channel, "/study status"))
-    assert "0.75 (auto: minimises review workload per remembered card" in text
+    assert "0.78 (auto: minimises review workload per remembered card" in text
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ async def test_cli_dry_run_prints_the_comparison_and_writes_nothing(
     assert f"reviews used: {len(review_log)}" in out
     assert "log loss: in use 0.4" in out and ", fitted 0.4" in out
     assert "adopted: yes (fitted log loss" in out
-    assert "desired retention: 0.75 (auto: minimises review workload" in out
+    assert "desired retention: 0.78 (auto: minimises review workload" in out
     assert "dry run: nothing written" in out
     with sync_tx(store) as tx:
         assert tx.tuning.last_run() is None

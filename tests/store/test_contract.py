@@ -233,6 +233,28 @@ async def test_due_cards_skip_paused_blocked_and_open(backend: SqlStore) -> None
     assert await backend.read(lambda tx: tx.reviews.due(later)) == []
 
 
+async def test_an_unopened_dm_is_told_apart_from_an_opened_or_older_one(
+    backend: SqlStore,
+) -> None:
+    _, member_id = await channel_and_member(backend)
+    sent = NOW + timedelta(hours=1)
+
+    def send(tx: Tx) -> int:
+        followup_id = tx.followups.claim(member_id, "d/c1", NOW, DAY, NOW)
+        assert followup_id is not None
+        assert not tx.followups.unread_since(member_id, None)  # an intent is not sent yet
+        tx.followups.mark(followup_id, "sent", sent_at=sent, message_ref="m1")
+        return followup_id
+
+    followup_id = await backend.write(send)
+    unread = backend.read
+    assert await unread(lambda tx: tx.followups.unread_since(member_id, None))
+    assert await unread(lambda tx: tx.followups.unread_since(member_id, NOW))
+    assert not await unread(lambda tx: tx.followups.unread_since(member_id, sent))
+    await backend.write(lambda tx: tx.followups.mark(followup_id, "shown", shown_at=sent))
+    assert not await unread(lambda tx: tx.followups.unread_since(member_id, None))
+
+
 RACE_TRIALS = 50
 CAP = 30
 

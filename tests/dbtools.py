@@ -24,7 +24,9 @@ def sync_tx(store: SqlStore) -> Iterator[SqlTx]:
         server = create_engine(url.set(drivername="postgresql+psycopg"))
         try:
             with server.begin() as conn:
-                yield SqlTx(conn.execution_options(preserve_rowcount=True))
+                tx = SqlTx(conn.execution_options(preserve_rowcount=True))
+                yield tx
+                tx.finish()
         finally:
             server.dispose()
         return
@@ -42,6 +44,8 @@ def sync_tx(store: SqlStore) -> Iterator[SqlTx]:
 
     try:
         with engine.begin() as conn:
-            yield SqlTx(conn)
+            tx = SqlTx(conn)
+            yield tx
+            tx.finish()
     finally:
         engine.dispose()

@@ -112,9 +112,28 @@ _CLAIMED = select(followups.c.id).where(
 _OWNER = select(followups.c.member_id).where(followups.c.id == bindparam("id"))
 
 
+_STALE_NEXT_DUE = "studybot.stale_next_due"
+
+
 def refresh_next_due(conn: Connection, member_id: int) -> None:
-    """Keep ``members.next_due_at``: the member's earliest sendable due card."""
-    conn.execute(_REFRESH, {"member": member_id})
+    """Keep ``members.next_due_at``: the member's earliest sendable due card.
+
+    Deferred to the end of the unit (``flush_next_due``): one unit often changes a
+    member's cards several times (a grade, its follow-up, the member's activity), and
+    the value only has to be right when the unit commits or reads it.
+    """
+    conn.info.setdefault(_STALE_NEXT_DUE, set()).add(member_id)
+
+
+def forget_next_due(conn: Connection) -> None:
+    """Drop what an earlier unit on this connection left pending (it did not commit)."""
+    conn.info.pop(_STALE_NEXT_DUE, None)
+
+
+def flush_next_due(conn: Connection) -> None:
+    """Recompute ``next_due_at`` of every member this unit touched."""
+    for member_id in sorted(conn.info.pop(_STALE_NEXT_DUE, ())):
+        conn.execute(_REFRESH, {"member": member_id})
 
 
 def _top_per_member(
@@ -139,6 +158,7 @@ def due_rows(conn: Connection, now: datetime, per_member: int, limit: int) -> li
     """A page of ready members (earliest due first, at most ``limit``), each with up to
     ``per_member`` of their own due cards. Served members move their ``next_batch_at``
     on, so the next page holds other members: paging never starves anybody."""
+    flush_next_due(conn)
     page = (
         select(members.c.id)
         .where(members.c.next_due_at <= now, _ready(now))

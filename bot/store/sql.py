@@ -9,6 +9,7 @@ transactions short and platform calls out of them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -42,7 +43,7 @@ from bot.store.engine import (
     upgrade,
 )
 from bot.store.export import PersonalData
-from bot.store.followups import Followups
+from bot.store.followups import Followups, flush_next_due, forget_next_due
 from bot.store.inbox import Inbox
 from bot.store.learning import Answers, Quizzes, Reviews
 from bot.store.notices import Notices
@@ -61,6 +62,7 @@ class SqlTx:
 
     def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self.conn = conn
+        forget_next_due(conn)  # left by a unit on this connection that did not finish
         claims = claims or Claims()
         self.channels = Channels(conn, claims)
         self.members = Members(conn)
@@ -77,6 +79,10 @@ class SqlTx:
         self.tuning = Tuning(conn)
         self.inbox = Inbox(conn, claims)
         self.personal = PersonalData(conn)
+
+    def finish(self) -> None:
+        """What the unit deferred, written before it commits."""
+        flush_next_due(self.conn)
 
     @contextmanager
     def savepoint(self) -> Iterator[NestedTransaction]:
@@ -126,7 +132,7 @@ class SqlStore:
         started = time.perf_counter()
         try:
             return await self._writer.run(
-                lambda conn: fn(SqlTx(conn, self._claims_in(conn))),
+                functools.partial(self._unit, fn),
                 write=True,
                 serializable=serializable,
             )
@@ -137,6 +143,12 @@ class SqlStore:
         finally:
             if self.on_write is not None:
                 self.on_write(time.perf_counter() - started)
+
+    def _unit(self, fn: Callable[[Tx], T], conn: Connection) -> T:
+        tx = SqlTx(conn, self._claims_in(conn))
+        result = fn(tx)
+        tx.finish()
+        return result
 
     async def read(self, fn: Callable[[Tx], T]) -> T:
         return await self._reader.run(

@@ -22,7 +22,10 @@ from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import DBAPIError
 
 from bot.ports.store import Tx
-from bot.store.channels import Channels, Members
+from bot.store.activity import Activity
+from bot.store.answers import Answers
+from bot.store.audit import StreakAudit
+from bot.store.channels import Channels
 from bot.store.claims import (
     Claims,
     Registration,
@@ -41,13 +44,16 @@ from bot.store.engine import (
     sqlite_path,
     upgrade,
 )
+from bot.store.events import Events
 from bot.store.export import PersonalData
 from bot.store.followups import Followups
 from bot.store.inbox import Inbox
-from bot.store.learning import Answers, Quizzes, Reviews
+from bot.store.leaderboards import Leaderboards
+from bot.store.members import Members
 from bot.store.notices import Notices
-from bot.store.posts import Leaderboards, Posts
-from bot.store.progress import Activity, Events, StreakAudit
+from bot.store.posts import Posts
+from bot.store.quizzes import Quizzes
+from bot.store.reviews import Reviews
 from bot.store.tables import metadata
 from bot.store.tuning import Tuning
 from bot.store.watch import DatabaseUnusable, DatabaseWatch

@@ -36,8 +36,6 @@ class FollowupsRepo(Protocol):
 
     def stale_intents(self, created_before: datetime) -> list[FollowupRow]: ...
 
-    def for_member(self, member_id: int) -> list[FollowupRow]: ...
-
     def catchups(
         self,
         now: datetime,

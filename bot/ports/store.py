@@ -30,7 +30,6 @@ from bot.ports.records import (
     PostRow,
     QuizRow,
     StoredCardState,
-    WeekRow,
 )
 from bot.ports.tuning import TuningRepo
 
@@ -78,8 +77,6 @@ class ChannelsRepo(Protocol):
 
     def due_leaderboards(self, now: datetime, limit: int = 500) -> list[ChannelRow]: ...
 
-    def count(self) -> int: ...
-
 
 class MembersRepo(Protocol):
     def folded_since(self, day: date) -> list[MembershipRow]:
@@ -103,8 +100,6 @@ class MembersRepo(Protocol):
     def set_member(self, member_id: int, **values: Any) -> None:
         """Follow-up bookkeeping: last_active_at, next_batch_at, study_days, catchups_off."""
         ...
-
-    def delete(self, member_id: int) -> None: ...
 
     def join(self, channel_id: int, member_id: int, joined_on: date) -> None: ...
 
@@ -144,10 +139,6 @@ class PostsRepo(Protocol):
     def get(self, post_id: int) -> PostRow | None: ...
 
     def on_date(self, channel_id: int, local_date: date) -> PostRow | None: ...
-
-    def by_thread(self, channel_id: int, thread_ref: str) -> PostRow | None: ...
-
-    def by_reveal(self, channel_id: int, message_ref: str) -> PostRow | None: ...
 
     def latest(self, channel_id: int) -> PostRow | None:
         """The most recent post that reached the platform."""
@@ -236,8 +227,6 @@ class LeaderboardsRepo(Protocol):
 
     def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> bool: ...
 
-    def status(self, channel_id: int, week_start: date) -> str | None: ...
-
     def stale_intents(self, claimed_before: datetime) -> list[tuple[int, date]]: ...
 
     def reclaim(
@@ -269,8 +258,6 @@ class AnswersRepo(Protocol):
 
     def for_post(self, post_id: int) -> list[AnswerRow]: ...
 
-    def for_member(self, member_id: int) -> list[AnswerRow]: ...
-
 
 class ReviewsRepo(Protocol):
     def backlog(self, now: datetime) -> int:
@@ -296,8 +283,6 @@ class ReviewsRepo(Protocol):
     def void(self, kind: str, ref: str, now: datetime) -> None: ...
 
     def history(self, member_id: int, card_key: str) -> list[tuple[Grade, datetime]]: ...
-
-    def all_for(self, member_id: int) -> list[dict[str, Any]]: ...
 
     def retention_by_topic(self, member_id: int) -> list[tuple[str, int, int]]:
         """(card_key, reviews, recalled) per card, non-voided; services group by topic."""
@@ -349,8 +334,6 @@ class ActivityRepo(Protocol):
         """Points each kind earned on a day (one query for several kinds)."""
         ...
 
-    def earned(self, member_id: int, local_date: date, kind: str) -> int: ...
-
     def add(
         self,
         member_id: int,
@@ -375,12 +358,6 @@ class ActivityRepo(Protocol):
 
     def week_points(self, member_id: int, week: date) -> int: ...
 
-    def week_table(self, channel_id: int, week: date) -> list[WeekRow]:
-        """This week's totals of the channel's members (pre-aggregated; one indexed join)."""
-        ...
-
-    def for_member(self, member_id: int) -> list[dict[str, Any]]: ...
-
 
 class StreakAuditRepo(Protocol):
     def record(
@@ -400,8 +377,6 @@ class StreakAuditRepo(Protocol):
         """The last repair per effective date (later repairs of a day win)."""
         ...
 
-    def entries(self, channel_id: int) -> list[dict[str, Any]]: ...
-
 
 class NoticesRepo(Protocol):
     def add(self, channel_id: int, key: str, text: str, now: datetime) -> bool: ...
@@ -415,8 +390,6 @@ class NoticesRepo(Protocol):
     def claim(self, notice: NoticeRow, now: datetime, claimed_before: datetime) -> bool: ...
 
     def record(self, channel_id: int, key: str, ref: str, now: datetime) -> bool: ...
-
-    def get(self, channel_id: int, key: str) -> NoticeRow | None: ...
 
 
 class Tx(Protocol):

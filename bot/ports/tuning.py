@@ -48,10 +48,6 @@ class NewParameters:
 class TuningRepo(Protocol):
     def add(self, row: NewParameters, now: datetime) -> int: ...
 
-    def history(self, platform: str, workspace: str, deck: str) -> list[ParameterRow]:
-        """Every run for one key, newest first."""
-        ...
-
     def adopted(self) -> list[ParameterRow]:
         """Adopted rows of every key, newest first."""
         ...

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
-from bot.ports.records import WeekRow
 from bot.store.convert import execute_row, ignoring
 from bot.store.tables import activity, channel_members, members, weekly_points
 
@@ -60,11 +59,6 @@ def _channel_week(*columns: Any) -> Any:
     )
 
 
-_WEEK_TABLE = _channel_week(
-    members.c.id, members.c.name, weekly_points.c.points, weekly_points.c.on_time_reviews
-)
-
-
 def _top(score: Any) -> Any:
     """Members of a channel whose ``score`` reaches the n-th best (ties kept), best first."""
     base = _channel_week(members.c.name, score.label("score")).where(score > 0)
@@ -87,9 +81,6 @@ class Activity:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    def earned(self, member_id: int, local_date: date, kind: str) -> int:
-        return self.earned_by_kind(member_id, local_date, [kind])[kind]
 
     def earned_by_kind(self, member_id: int, local_date: date, kinds: list[str]) -> dict[str, int]:
         """Points each kind earned on a day (one query for several kinds)."""
@@ -139,11 +130,6 @@ class Activity:
     def week_points(self, member_id: int, week: date) -> int:
         return int(self._conn.execute(_WEEK, {"m": member_id, "w": week}).scalar_one_or_none() or 0)
 
-    def week_table(self, channel_id: int, week: date) -> list[WeekRow]:
-        """This week's totals of the channel's members (pre-aggregated; one indexed join)."""
-        rows = self._conn.execute(_WEEK_TABLE, {"c": channel_id, "w": week})
-        return [WeekRow(int(i), n, int(p), int(o)) for i, n, p, o in rows]
-
     def week_top(
         self, channel_id: int, week: date, places: int, *, on_time: bool = False
     ) -> list[tuple[str, int]]:
@@ -154,7 +140,3 @@ class Activity:
         query = _TOP_ON_TIME if on_time else _TOP_POINTS
         rows = self._conn.execute(query, {"c": channel_id, "w": week, "n": places})
         return [(name, int(score)) for name, score in rows]
-
-    def for_member(self, member_id: int) -> list[dict[str, Any]]:
-        query = select(activity).where(activity.c.member_id == member_id).order_by(activity.c.id)
-        return [dict(r._mapping) for r in self._conn.execute(query)]

@@ -70,7 +70,3 @@ class Answers:
     def for_post(self, post_id: int) -> list[AnswerRow]:
         query = select(answers).where(answers.c.post_id == post_id).order_by(answers.c.id)
         return [_answer(r) for r in self._conn.execute(query)]
-
-    def for_member(self, member_id: int) -> list[AnswerRow]:
-        query = select(answers).where(answers.c.member_id == member_id).order_by(answers.c.id)
-        return [_answer(r) for r in self._conn.execute(query)]

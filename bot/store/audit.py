@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
@@ -50,11 +49,3 @@ class StreakAudit:
         """The last repair per effective date (later repairs of a day win)."""
         rows = self._conn.execute(_REPAIRS, {"c": channel_id, "m": member_id})
         return {row[0]: row[1] for row in rows}
-
-    def entries(self, channel_id: int) -> list[dict[str, Any]]:
-        query = (
-            select(streak_audit)
-            .where(streak_audit.c.channel_id == channel_id)
-            .order_by(streak_audit.c.id)
-        )
-        return [dict(r._mapping) for r in self._conn.execute(query)]

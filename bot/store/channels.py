@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.core.models import ChannelSettings
@@ -161,6 +161,3 @@ class Channels:
             .limit(limit)
         )
         return [convert.channel(r) for r in self._conn.execute(query)]
-
-    def count(self) -> int:
-        return int((self._conn.execute(select(func.count()).select_from(channels))).scalar_one())

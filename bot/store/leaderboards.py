@@ -82,9 +82,3 @@ class Leaderboards:
             .where(leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start)
             .values(status=status)
         )
-
-    def status(self, channel_id: int, week_start: date) -> str | None:
-        query = select(leaderboards.c.status).where(
-            leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start
-        )
-        return (self._conn.execute(query)).scalar_one_or_none()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from bot.core.streaks import StreakState
@@ -85,9 +85,6 @@ class Members:
         self._conn.execute(update(members).where(members.c.id == member_id).values(**values))
         if "last_active_at" in values:  # resting cards of this member may be sendable again
             refresh_next_due(self._conn, member_id)
-
-    def delete(self, member_id: int) -> None:
-        self._conn.execute(delete(members).where(members.c.id == member_id))
 
     def join(self, channel_id: int, member_id: int, joined_on: date) -> None:
         row = {"channel_id": channel_id, "member_id": member_id, "joined_on": joined_on}

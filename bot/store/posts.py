@@ -79,17 +79,6 @@ class Posts:
             daily_posts.c.channel_id == channel_id, daily_posts.c.local_date == local_date
         )
 
-    def by_thread(self, channel_id: int, thread_ref: str) -> PostRow | None:
-        return self._one(
-            daily_posts.c.channel_id == channel_id,
-            or_(daily_posts.c.thread_ref == thread_ref, daily_posts.c.message_ref == thread_ref),
-        )
-
-    def by_reveal(self, channel_id: int, message_ref: str) -> PostRow | None:
-        return self._one(
-            daily_posts.c.channel_id == channel_id, daily_posts.c.reveal_ref == message_ref
-        )
-
     def in_thread(
         self, platform: str, workspace: str, channel_ref: str, thread_ref: str
     ) -> tuple[ChannelRow, PostRow] | None:

@@ -142,10 +142,6 @@ class Reviews:
         rows = self._conn.execute(_HISTORY, {"m": member_id, "k": card_key})
         return [(Grade(g), at) for g, at in rows]
 
-    def all_for(self, member_id: int) -> list[dict[str, Any]]:
-        query = select(reviews).where(reviews.c.member_id == member_id).order_by(reviews.c.id)
-        return [dict(r._mapping) for r in self._conn.execute(query)]
-
     def retention_by_topic(self, member_id: int) -> list[tuple[str, int, int]]:
         """(card_key, reviews, recalled) per card, non-voided; services group by topic."""
         recalled = func.sum(case((reviews.c.grade > int(Grade.AGAIN), 1), else_=0))

@@ -1,7 +1,8 @@
 """The SQL store: units of work over a connection, with a repository per area.
 
 ``await store.write(fn)`` runs ``fn(tx)`` in one write transaction (committed when it
-returns, rolled back if it raises); ``await store.read(fn)`` likewise, read-only.
+returns, rolled back if it raises); ``await store.read(fn)`` likewise, read-only: ``fn``
+is typed to take a ``ReadTx`` (queries only), and the transaction refuses writes too.
 ``fn`` is plain synchronous code: it must not await or do network I/O, which keeps
 transactions short and platform calls out of them.
 """
@@ -21,6 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import DBAPIError
 
+from bot.ports.reads import ReadTx
 from bot.ports.store import Tx
 from bot.store.activity import Activity
 from bot.store.answers import Answers
@@ -63,7 +65,8 @@ log = structlog.get_logger("studybot.store")
 
 
 class SqlTx:
-    """One transaction; every repository works on its connection."""
+    """One transaction; every repository works on its connection. It is a ``Tx`` and so
+    also a ``ReadTx`` (what ``read`` hands out)."""
 
     def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self.conn = conn
@@ -144,7 +147,7 @@ class SqlStore:
             if self.on_write is not None:
                 self.on_write(time.perf_counter() - started)
 
-    async def read(self, fn: Callable[[Tx], T]) -> T:
+    async def read(self, fn: Callable[[ReadTx], T]) -> T:
         return await self._reader.run(
             lambda conn: fn(SqlTx(conn, self._claims_in(conn))), write=False
         )

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.core.models import Grade
 from bot.core.srs import Srs
@@ -424,6 +425,24 @@ async def test_forget_member_cascades(backend: SqlStore) -> None:
         assert tx.members.memberships(channel_id=channel_id) == []
 
     await backend.read(check)
+
+
+async def test_a_read_unit_cannot_write(backend: SqlStore) -> None:
+    """``read`` hands ``fn`` a ReadTx, which has no write methods; the transaction also
+    refuses a write that gets there anyway (SQLite's reader is ``query_only``,
+    PostgreSQL's reads are ``READ ONLY``), and the next write is not affected."""
+    channel_id, _ = await channel_and_member(backend)
+
+    def sneaky(tx: Any) -> bool:
+        return bool(tx.channels.set_paused(channel_id, True, "from a read"))
+
+    with pytest.raises(DBAPIError, match=r"read-?only"):
+        await backend.read(sneaky)
+    channel = await backend.read(lambda tx: tx.channels.get(channel_id))
+    assert channel is not None and not channel.paused
+    for _ in range(3):  # the connections reads used take writes again
+        assert await backend.write(sneaky)
+        await backend.write(lambda tx: tx.channels.set_paused(channel_id, False, None))
 
 
 async def test_reads_run_beside_a_slow_write(backend: SqlStore) -> None:

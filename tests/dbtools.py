@@ -3,15 +3,17 @@
 Services reach the store through units of work on its database thread. Tests that only
 want to look (or to arrange rows) open their own short synchronous transaction on the
 same SQLite file (or PostgreSQL database) with ``sync_tx``: same repositories, same SQL,
-no thread hop.
+no thread hop. ``rows`` and ``count`` read a table directly, for checks that no
+repository method exists for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Table, create_engine, event, func, select
 from sqlalchemy.engine import Connection, make_url
 
 from bot.store.sql import SqlStore, SqlTx
@@ -49,3 +51,18 @@ def sync_tx(store: SqlStore) -> Iterator[SqlTx]:
             tx.finish()
     finally:
         engine.dispose()
+
+
+def rows(tx: SqlTx, table: Table, **where: object) -> list[dict[str, Any]]:
+    """The rows of ``table`` whose columns equal ``where``, lowest id first."""
+    query = select(table).where(*(table.c[k] == v for k, v in where.items()))
+    if "id" in table.c:
+        query = query.order_by(table.c.id)
+    return [dict(r._mapping) for r in tx.conn.execute(query)]
+
+
+def count(tx: SqlTx, table: Table, **where: object) -> int:
+    """How many rows of ``table`` have these column values."""
+    query = select(func.count()).select_from(table)
+    query = query.where(*(table.c[k] == v for k, v in where.items()))
+    return int(tx.conn.execute(query).scalar_one())

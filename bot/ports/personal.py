@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
-class PersonalDataRepo(Protocol):
+class PersonalDataReader(Protocol):
     def token(self, member_id: int) -> str | None:
         """Names this member and no earlier one with the same id (forget-me buttons)."""
         ...
@@ -18,6 +18,8 @@ class PersonalDataRepo(Protocol):
         """Every row that references the member, as JSON-ready values, by table."""
         ...
 
+
+class PersonalDataRepo(PersonalDataReader, Protocol):
     def erase(self, member_id: int) -> bool:
         """Delete those rows and scrub the member's name where it is kept as text."""
         ...

@@ -9,26 +9,10 @@ from typing import Any, Protocol
 from bot.ports.records import DueCard, FollowupRow, InboxRow
 
 
-class FollowupsRepo(Protocol):
-    def claim(
-        self,
-        member_id: int,
-        card_key: str,
-        due_at: datetime,
-        local_date: date,
-        now: datetime,
-        *,
-        kind: str = "review",
-        post_id: int | None = None,
-    ) -> int | None: ...
-
+class FollowupsReader(Protocol):
     def get(self, followup_id: int) -> FollowupRow | None: ...
 
     def chain(self, member_id: int, card_key: str, due_at: datetime) -> list[FollowupRow]: ...
-
-    def mark(self, followup_id: int, status: str, **values: Any) -> None: ...
-
-    def drop(self, followup_id: int) -> None: ...
 
     def sent_on(self, member_id: int, local_date: date) -> int: ...
 
@@ -36,11 +20,7 @@ class FollowupsRepo(Protocol):
         """Whether a DM sent to this member after ``since`` (None: ever) is still unopened."""
         ...
 
-    def expire(self, now: datetime) -> list[FollowupRow]: ...
-
     def stale_intents(self, created_before: datetime) -> list[FollowupRow]: ...
-
-    def for_member(self, member_id: int) -> list[FollowupRow]: ...
 
     def catchups(
         self,
@@ -54,6 +34,26 @@ class FollowupsRepo(Protocol):
     ) -> list[DueCard]: ...
 
 
+class FollowupsRepo(FollowupsReader, Protocol):
+    def claim(
+        self,
+        member_id: int,
+        card_key: str,
+        due_at: datetime,
+        local_date: date,
+        now: datetime,
+        *,
+        kind: str = "review",
+        post_id: int | None = None,
+    ) -> int | None: ...
+
+    def mark(self, followup_id: int, status: str, **values: Any) -> None: ...
+
+    def drop(self, followup_id: int) -> None: ...
+
+    def expire(self, now: datetime) -> list[FollowupRow]: ...
+
+
 class EventsRepo(Protocol):
     """Inbound platform events already handled: (platform, event id) is claimed once."""
 
@@ -62,21 +62,23 @@ class EventsRepo(Protocol):
     def prune(self, before: datetime) -> int: ...
 
 
-class InboxRepo(Protocol):
+class InboxReader(Protocol):
+    def open(self, platform: str, taken_before: datetime, limit: int = 100) -> list[InboxRow]: ...
+
+    def backlog(self, platform: str) -> int: ...
+
+
+class InboxRepo(InboxReader, Protocol):
     """Inbound events stored before their ack, handled after it (see bot/store/inbox.py)."""
 
     def add(
         self, platform: str, event_id: str, kind: str, payload: str, now: datetime
     ) -> int | None: ...
 
-    def open(self, platform: str, taken_before: datetime, limit: int = 100) -> list[InboxRow]: ...
-
     def take(self, row_id: int, now: datetime, taken_before: datetime) -> bool: ...
 
     def done(self, row_id: int, now: datetime, error: str | None = None) -> None: ...
 
     def failed(self, row_id: int, error: str) -> None: ...
-
-    def backlog(self, platform: str) -> int: ...
 
     def prune(self, before: datetime) -> int: ...

@@ -151,14 +151,6 @@ class MembershipRow:
     streak: StreakState
 
 
-@dataclass(frozen=True, slots=True)
-class WeekRow:
-    member_id: int
-    name: str
-    points: int
-    on_time_reviews: int
-
-
 def followup_key(followup_id: int) -> str:
     """The send key a follow-up DM carries, so a re-send can look it up first."""
     return f"followup:{followup_id}"

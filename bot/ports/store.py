@@ -1,10 +1,11 @@
 """The store port: units of work over small repositories, one per area.
 
 ``await store.write(fn)`` runs ``fn(tx)`` in one write transaction (committed when it
-returns, rolled back if it raises); ``await store.read(fn)`` in a read-only one. ``fn``
-is plain synchronous code: no awaits and no network inside a transaction. Services see
-only these protocols; ``bot.store.sql.SqlStore`` implements them, and the contract
-suite in ``tests/store/test_contract.py`` runs against every backend.
+returns, rolled back if it raises); ``await store.read(fn)`` runs ``fn`` on a ``ReadTx``
+(``bot.ports.reads``: queries only) in a read-only one. ``fn`` is plain synchronous
+code: no awaits and no network inside a transaction. Services see only these protocols;
+``bot.store.sql.SqlStore`` implements them, and the contract suite in
+``tests/store/test_contract.py`` runs against every backend.
 """
 
 from __future__ import annotations
@@ -19,30 +20,34 @@ from bot.core.srs import CardState
 from bot.core.streaks import StreakState
 from bot.ports.personal import PersonalDataRepo
 from bot.ports.queues import EventsRepo, FollowupsRepo, InboxRepo
+from bot.ports.reads import (
+    ActivityReader,
+    AnswersReader,
+    ChannelsReader,
+    LeaderboardsReader,
+    MembersReader,
+    NoticesReader,
+    PostsReader,
+    QuizzesReader,
+    ReadTx,
+    ReviewsReader,
+    StreakAuditReader,
+)
 from bot.ports.records import (
-    AnswerRow,
     ChannelRow,
-    DueCard,
-    GradeRow,
     MemberRow,
     MembershipRow,
     NoticeRow,
     PostRow,
     QuizRow,
-    StoredCardState,
-    WeekRow,
 )
 from bot.ports.tuning import TuningRepo
 
 T = TypeVar("T")
 
 
-class ChannelsRepo(Protocol):
-    def get(self, channel_id: int) -> ChannelRow | None: ...
-
+class ChannelsRepo(ChannelsReader, Protocol):
     def lock(self, channel_id: int) -> ChannelRow | None: ...
-
-    def find(self, platform: str, workspace: str, channel_ref: str) -> ChannelRow | None: ...
 
     def save(
         self,
@@ -76,20 +81,8 @@ class ChannelsRepo(Protocol):
         self, now: datetime, after: tuple[datetime, int] | None = None, limit: int = 100
     ) -> list[ChannelRow]: ...
 
-    def due_leaderboards(self, now: datetime, limit: int = 500) -> list[ChannelRow]: ...
 
-    def count(self) -> int: ...
-
-
-class MembersRepo(Protocol):
-    def folded_since(self, day: date) -> list[MembershipRow]:
-        """Memberships whose streak was folded through ``day`` or later."""
-        ...
-
-    def get(self, member_id: int) -> MemberRow | None: ...
-
-    def find(self, platform: str, workspace: str, user_ref: str) -> MemberRow | None: ...
-
+class MembersRepo(MembersReader, Protocol):
     def ensure(
         self, platform: str, workspace: str, user_ref: str, name: str, tz: str | None, now: datetime
     ) -> MemberRow:
@@ -104,53 +97,21 @@ class MembersRepo(Protocol):
         """Follow-up bookkeeping: last_active_at, next_batch_at, study_days, catchups_off."""
         ...
 
-    def delete(self, member_id: int) -> None: ...
-
     def join(self, channel_id: int, member_id: int, joined_on: date) -> None: ...
 
     def memberships(
         self, *, channel_id: int | None = None, member_id: int | None = None, lock: bool = False
-    ) -> list[MembershipRow]: ...
-
-    def stale_streaks(self, before: date, limit: int = 5000) -> list[MembershipRow]:
-        """Memberships whose streak was last folded before ``before`` (or never)."""
+    ) -> list[MembershipRow]:
+        """``lock``: the rows stay locked until the unit ends (``FOR UPDATE``)."""
         ...
 
     def save_streak(self, channel_id: int, member_id: int, state: StreakState) -> None: ...
 
 
-class PostsRepo(Protocol):
-    def sending_in(self, platform: str, workspace: str, channel_ref: str) -> set[str]:
-        """What the channel has claimed and not yet recorded: ``post`` and/or ``reveal``."""
-        ...
-
+class PostsRepo(PostsReader, Protocol):
     def unmark_ahead(self, now: datetime) -> dict[int, datetime]:
         """Delete days marked missed or skipped by a clock that was ahead (marked after
         ``now``); returns each channel's earliest such scheduled time."""
-        ...
-
-    def in_thread(
-        self, platform: str, workspace: str, channel_ref: str, thread_ref: str
-    ) -> tuple[ChannelRow, PostRow] | None:
-        """The daily post whose thread this is, with its channel."""
-        ...
-
-    def reveal_in(
-        self, platform: str, workspace: str, channel_ref: str, message_ref: str
-    ) -> tuple[ChannelRow, PostRow] | None:
-        """The daily post whose reveal is ``message_ref``, with its channel."""
-        ...
-
-    def get(self, post_id: int) -> PostRow | None: ...
-
-    def on_date(self, channel_id: int, local_date: date) -> PostRow | None: ...
-
-    def by_thread(self, channel_id: int, thread_ref: str) -> PostRow | None: ...
-
-    def by_reveal(self, channel_id: int, message_ref: str) -> PostRow | None: ...
-
-    def latest(self, channel_id: int) -> PostRow | None:
-        """The most recent post that reached the platform."""
         ...
 
     def claim(
@@ -201,20 +162,6 @@ class PostsRepo(Protocol):
 
     def set_status(self, post_id: int, status: str) -> None: ...
 
-    def stale_intents(self, claimed_before: datetime) -> list[PostRow]: ...
-
-    def used_in_cycle(self, channel_id: int, cycle: int) -> set[str]: ...
-
-    def recent_topics(self, channel_id: int, limit: int = 30) -> list[str]:
-        """Topics of recent posts, oldest first."""
-        ...
-
-    def forgiven_dates(self, channel_id: int, since: date) -> set[date]:
-        """Local dates the bot failed to post (missed) or an admin skipped."""
-        ...
-
-    def count(self, channel_id: int, status: str = "posted") -> int: ...
-
     def take_due_reveals(self, now: datetime, limit: int = 100) -> list[PostRow]: ...
 
     def claim_reveal(self, post_id: int, now: datetime, stale_before: datetime) -> bool:
@@ -223,10 +170,8 @@ class PostsRepo(Protocol):
 
     def record_reveal(self, post_id: int, reveal_ref: str, at: datetime) -> bool: ...
 
-    def stale_reveals(self, claimed_before: datetime) -> list[PostRow]: ...
 
-
-class LeaderboardsRepo(Protocol):
+class LeaderboardsRepo(LeaderboardsReader, Protocol):
     def unmark_ahead(self, now: datetime) -> list[int]:
         """Delete weeks marked missed or skipped by a clock that was ahead (marked after
         ``now``); returns their channels."""
@@ -236,10 +181,6 @@ class LeaderboardsRepo(Protocol):
 
     def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> bool: ...
 
-    def status(self, channel_id: int, week_start: date) -> str | None: ...
-
-    def stale_intents(self, claimed_before: datetime) -> list[tuple[int, date]]: ...
-
     def reclaim(
         self, channel_id: int, week_start: date, now: datetime, before: datetime
     ) -> bool: ...
@@ -247,11 +188,7 @@ class LeaderboardsRepo(Protocol):
     def set_status(self, channel_id: int, week_start: date, status: str) -> None: ...
 
 
-class AnswersRepo(Protocol):
-    def get(self, post_id: int, member_id: int) -> AnswerRow | None: ...
-
-    def by_message(self, post_id: int, message_ref: str) -> AnswerRow | None: ...
-
+class AnswersRepo(AnswersReader, Protocol):
     def add(
         self,
         post_id: int,
@@ -267,19 +204,9 @@ class AnswersRepo(Protocol):
 
     def delete(self, answer_id: int) -> None: ...
 
-    def for_post(self, post_id: int) -> list[AnswerRow]: ...
 
-    def for_member(self, member_id: int) -> list[AnswerRow]: ...
-
-
-class ReviewsRepo(Protocol):
-    def backlog(self, now: datetime) -> int:
-        """Reviewed cards due now, across members (the follow-up backlog)."""
-        ...
-
+class ReviewsRepo(ReviewsReader, Protocol):
     """Grades on reveals, the full review log, and each member's card schedules."""
-
-    def grade_of(self, post_id: int, member_id: int) -> GradeRow | None: ...
 
     def set_grade(
         self, post_id: int, member_id: int, grade: Grade, emoji: str, now: datetime
@@ -295,16 +222,6 @@ class ReviewsRepo(Protocol):
 
     def void(self, kind: str, ref: str, now: datetime) -> None: ...
 
-    def history(self, member_id: int, card_key: str) -> list[tuple[Grade, datetime]]: ...
-
-    def all_for(self, member_id: int) -> list[dict[str, Any]]: ...
-
-    def retention_by_topic(self, member_id: int) -> list[tuple[str, int, int]]:
-        """(card_key, reviews, recalled) per card, non-voided; services group by topic."""
-        ...
-
-    def state(self, member_id: int, card_key: str) -> StoredCardState | None: ...
-
     def save_state(
         self,
         member_id: int,
@@ -317,40 +234,18 @@ class ReviewsRepo(Protocol):
 
     def delete_state(self, member_id: int, card_key: str) -> None: ...
 
-    def states_for(self, member_id: int) -> list[StoredCardState]: ...
-
     def hold(self, member_id: int, card_key: str, since: datetime) -> None: ...
 
-    def due(self, now: datetime, per_member: int = 5, limit: int = 1000) -> list[DueCard]:
-        """Due, reviewed cards of members who take follow-ups and have no open one for it."""
-        ...
 
-    def count_due(self, member_id: int, now: datetime) -> int: ...
-
-
-class QuizzesRepo(Protocol):
+class QuizzesRepo(QuizzesReader, Protocol):
     def start(
         self, member_id: int, topic: str | None, card_keys: list[str], now: datetime
     ) -> int: ...
 
-    def get(self, quiz_id: int) -> QuizRow | None: ...
-
     def save(self, quiz: QuizRow, now: datetime) -> None: ...
 
 
-class ActivityRepo(Protocol):
-    def week_top(
-        self, channel_id: int, week: date, places: int, *, on_time: bool = False
-    ) -> list[tuple[str, int]]:
-        """(name, score) of everyone placed in the top ``places`` for the week, ties kept."""
-        ...
-
-    def earned_by_kind(self, member_id: int, local_date: date, kinds: list[str]) -> dict[str, int]:
-        """Points each kind earned on a day (one query for several kinds)."""
-        ...
-
-    def earned(self, member_id: int, local_date: date, kind: str) -> int: ...
-
+class ActivityRepo(ActivityReader, Protocol):
     def add(
         self,
         member_id: int,
@@ -369,20 +264,8 @@ class ActivityRepo(Protocol):
         """Undo one action (an answer deleted); returns the points taken back."""
         ...
 
-    def kept_days(self, member_id: int, since: date) -> set[date]: ...
 
-    def total_points(self, member_id: int) -> int: ...
-
-    def week_points(self, member_id: int, week: date) -> int: ...
-
-    def week_table(self, channel_id: int, week: date) -> list[WeekRow]:
-        """This week's totals of the channel's members (pre-aggregated; one indexed join)."""
-        ...
-
-    def for_member(self, member_id: int) -> list[dict[str, Any]]: ...
-
-
-class StreakAuditRepo(Protocol):
+class StreakAuditRepo(StreakAuditReader, Protocol):
     def record(
         self,
         channel_id: int,
@@ -396,31 +279,21 @@ class StreakAuditRepo(Protocol):
         now: datetime,
     ) -> None: ...
 
-    def repairs(self, channel_id: int, member_id: int) -> dict[date, int]:
-        """The last repair per effective date (later repairs of a day win)."""
-        ...
 
-    def entries(self, channel_id: int) -> list[dict[str, Any]]: ...
-
-
-class NoticesRepo(Protocol):
+class NoticesRepo(NoticesReader, Protocol):
     def add(self, channel_id: int, key: str, text: str, now: datetime) -> bool: ...
 
     def gather(
         self, channel_id: int, prefix: str, text: str, now: datetime, not_before: datetime
     ) -> str: ...
 
-    def due(self, now: datetime, claimed_before: datetime, limit: int = 200) -> list[NoticeRow]: ...
-
     def claim(self, notice: NoticeRow, now: datetime, claimed_before: datetime) -> bool: ...
 
     def record(self, channel_id: int, key: str, ref: str, now: datetime) -> bool: ...
 
-    def get(self, channel_id: int, key: str) -> NoticeRow | None: ...
 
-
-class Tx(Protocol):
-    """One transaction, with a repository per area."""
+class Tx(ReadTx, Protocol):
+    """One write transaction, with a repository per area."""
 
     @property
     def channels(self) -> ChannelsRepo: ...
@@ -479,7 +352,7 @@ class Store(Protocol):
         other instances take at the same moment)."""
         ...
 
-    async def read(self, fn: Callable[[Tx], T]) -> T: ...
+    async def read(self, fn: Callable[[ReadTx], T]) -> T: ...
 
     async def ping(self) -> bool: ...
 

@@ -45,13 +45,7 @@ class NewParameters:
     reason: str
 
 
-class TuningRepo(Protocol):
-    def add(self, row: NewParameters, now: datetime) -> int: ...
-
-    def history(self, platform: str, workspace: str, deck: str) -> list[ParameterRow]:
-        """Every run for one key, newest first."""
-        ...
-
+class TuningReader(Protocol):
     def adopted(self) -> list[ParameterRow]:
         """Adopted rows of every key, newest first."""
         ...
@@ -61,3 +55,7 @@ class TuningRepo(Protocol):
     def review_log(self) -> dict[tuple[str, str], list[LoggedReview]]:
         """Non-voided reviews grouped by the member's (platform, workspace)."""
         ...
+
+
+class TuningRepo(TuningReader, Protocol):
+    def add(self, row: NewParameters, now: datetime) -> int: ...

@@ -20,6 +20,7 @@ from bot.core.tuning import TuneSettings
 from bot.ports.chat import Chats
 from bot.ports.clock import Clock
 from bot.ports.decks import DeckSource
+from bot.ports.reads import ReadTx
 from bot.ports.records import ChannelRow, MemberRow
 from bot.ports.store import Store, Tx
 from bot.services import messages
@@ -156,7 +157,7 @@ class Service:
         if not self.is_admin(tx, actor, member):
             raise NotAllowed(f"Only workspace admins can {what}. Nothing was changed.")
 
-    def channel_at(self, tx: Tx, place: Place) -> ChannelRow | None:
+    def channel_at(self, tx: ReadTx, place: Place) -> ChannelRow | None:
         if place.is_dm:
             return None
         return tx.channels.find(place.platform, place.workspace, place.channel)

@@ -14,6 +14,7 @@ from bot.core.rotation import eligible
 from bot.core.schedule import local_date, next_leaderboard_at, next_post_at, zone
 from bot.core.setup import apply_setup, describe
 from bot.core.words import count
+from bot.ports.reads import ReadTx
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -129,7 +130,7 @@ class Channels(Service):
     async def status(self, place: Place) -> Reply:
         now = self.now()
 
-        def unit(tx: Tx) -> Reply:
+        def unit(tx: ReadTx) -> Reply:
             channel = self.channel_at(tx, place)
             if channel is None:
                 return private(

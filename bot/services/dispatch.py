@@ -34,6 +34,7 @@ from bot.core.errors import ChatError, TargetUnavailable
 from bot.core.models import Card
 from bot.core.schedule import local_date, zone
 from bot.core.waking import Waking, next_local_day, study_days
+from bot.ports.reads import ReadTx
 from bot.ports.records import ChannelRow, DueCard, FollowupRow, MemberRow, followup_key
 from bot.ports.store import Tx
 from bot.services import messages
@@ -228,7 +229,7 @@ class Dispatch(Service):
         """Finish or release claims whose send did not finish within the lease."""
         cutoff = now - self.policy.intent_lease
 
-        def stale(tx: Tx) -> list[tuple[FollowupRow, MemberRow, ChannelRow | None]]:
+        def stale(tx: ReadTx) -> list[tuple[FollowupRow, MemberRow, ChannelRow | None]]:
             found = []
             for row in tx.followups.stale_intents(cutoff):
                 member = tx.members.get(row.member_id)

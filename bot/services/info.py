@@ -10,8 +10,8 @@ from bot.core.replies import Message, Reply, private
 from bot.core.schedule import local_date, week_start, zone
 from bot.core.streaks import StreakState
 from bot.core.words import count
+from bot.ports.reads import ReadTx
 from bot.ports.records import ChannelRow
-from bot.ports.store import Tx
 from bot.services import messages
 from bot.services.base import Deps, Service
 from bot.services.leaderboards import Leaderboards
@@ -24,7 +24,7 @@ class Info(Service):
         self.streaks = streaks
         self.leaderboards = leaderboards
 
-    def _channel(self, tx: Tx, place: Place) -> ChannelRow:
+    def _channel(self, tx: ReadTx, place: Place) -> ChannelRow:
         channel = self.channel_at(tx, place)
         if channel is None:
             raise InvalidInput(
@@ -35,7 +35,7 @@ class Info(Service):
     async def streak(self, actor: Actor, place: Place) -> Reply:
         streaks = self.streaks
 
-        def unit(tx: Tx) -> tuple[StreakState, int] | None:
+        def unit(tx: ReadTx) -> tuple[StreakState, int] | None:
             channel = self._channel(tx, place)
             member = tx.members.find(actor.platform, actor.workspace, actor.user)
             if member is None:
@@ -57,7 +57,7 @@ class Info(Service):
         now = self.now()
         streaks = self.streaks
 
-        def unit(tx: Tx) -> Message:
+        def unit(tx: ReadTx) -> Message:
             member = tx.members.find(actor.platform, actor.workspace, actor.user)
             if member is None:
                 return Message(lines=("No stats yet: answer a question or take a /quiz.",))

@@ -11,6 +11,7 @@ from bot.core.errors import ChatError, TargetUnavailable
 from bot.core.leaderboard import Entry, board
 from bot.core.replies import Message
 from bot.core.schedule import local_date, next_leaderboard_at, week_start, zone
+from bot.ports.reads import ReadTx
 from bot.ports.records import ChannelRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -155,7 +156,7 @@ class Leaderboards(Service):
         place, with ties kept.
         """
 
-        def load(tx: Tx) -> tuple[list[tuple[str, int]], ...]:
+        def load(tx: ReadTx) -> tuple[list[tuple[str, int]], ...]:
             return (
                 tx.activity.week_top(channel.id, week, 10),
                 self.streaks.shown_in(tx, channel),

@@ -22,6 +22,7 @@ from bot.core import words
 from bot.core.actions import forget_confirm
 from bot.core.models import Actor
 from bot.core.replies import Button, Message, Reply, Style, in_place, private
+from bot.ports.reads import ReadTx
 from bot.ports.records import MembershipRow
 from bot.ports.store import Tx
 from bot.services.base import Deps, Service
@@ -46,7 +47,7 @@ class Privacy(Service):
     async def export(self, actor: Actor) -> Reply:
         now = self.now()
 
-        def unit(tx: Tx) -> dict[str, Any] | None:
+        def unit(tx: ReadTx) -> dict[str, Any] | None:
             member = tx.members.find(actor.platform, actor.workspace, actor.user)
             if member is None:
                 return None
@@ -79,7 +80,7 @@ class Privacy(Service):
             data={"export": text, "filename": f"studybot-export-{now:%Y-%m-%d}.json"},
         )
 
-    def _streak(self, tx: Tx, membership: MembershipRow) -> dict[str, Any]:
+    def _streak(self, tx: ReadTx, membership: MembershipRow) -> dict[str, Any]:
         channel = tx.channels.get(membership.channel_id)
         if channel is None:
             return {"channel_id": membership.channel_id}
@@ -93,7 +94,7 @@ class Privacy(Service):
         }
 
     async def confirm_forget(self, actor: Actor) -> Reply:
-        def unit(tx: Tx) -> str | None:
+        def unit(tx: ReadTx) -> str | None:
             member = tx.members.find(actor.platform, actor.workspace, actor.user)
             return None if member is None else tx.personal.token(member.id)
 

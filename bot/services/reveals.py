@@ -15,6 +15,7 @@ import structlog
 from bot.core.errors import ChatError, InvalidInput, NotFound, TargetUnavailable
 from bot.core.models import Card
 from bot.core.replies import Message
+from bot.ports.reads import ReadTx
 from bot.ports.records import ChannelRow, PostRow
 from bot.ports.store import Tx
 from bot.services import messages
@@ -84,14 +85,15 @@ class Reveals(Service):
     async def _send_reveal(self, post: PostRow, *, reconcile: bool, claimed: bool) -> bool:
         now = self.now()
 
-        def claim(tx: Tx) -> tuple[ChannelRow | None, int] | None:
-            if not claimed and not tx.posts.claim_reveal(
-                post.id, now, now - self.policy.intent_lease
-            ):
-                return None
+        def looked_up(tx: ReadTx) -> tuple[ChannelRow | None, int]:
             return tx.channels.get(post.channel_id), len(tx.answers.for_post(post.id))
 
-        found_claim = await (self.store.read(claim) if claimed else self.store.write(claim))
+        def claim(tx: Tx) -> tuple[ChannelRow | None, int] | None:
+            if not tx.posts.claim_reveal(post.id, now, now - self.policy.intent_lease):
+                return None
+            return looked_up(tx)
+
+        found_claim = await (self.store.read(looked_up) if claimed else self.store.write(claim))
         if found_claim is None:
             return False
         channel, answered = found_claim

@@ -20,6 +20,7 @@ from bot.core.streaks import (
     replay,
     shown,
 )
+from bot.ports.reads import ReadTx
 from bot.ports.records import ChannelRow, MembershipRow
 from bot.ports.store import Tx
 from bot.services.base import Service
@@ -29,7 +30,7 @@ log = structlog.get_logger("studybot.streaks")
 
 class Streaks(Service):
     def history(
-        self, tx: Tx, channel: ChannelRow, membership: MembershipRow, since: date | None = None
+        self, tx: ReadTx, channel: ChannelRow, membership: MembershipRow, since: date | None = None
     ) -> StreakHistory:
         start = membership.joined_on
         first = max(start, since) if since else start
@@ -45,7 +46,7 @@ class Streaks(Service):
         return local_date(self.now(), zone(self.member_tz(membership.member, channel)))
 
     def current(
-        self, tx: Tx, channel: ChannelRow, membership: MembershipRow
+        self, tx: ReadTx, channel: ChannelRow, membership: MembershipRow
     ) -> tuple[StreakState, int]:
         """The state folded through yesterday, and the number to show today."""
         today = self.today(channel, membership)
@@ -53,7 +54,7 @@ class Streaks(Service):
         state = advance(membership.streak, history, today - timedelta(days=1))
         return state, shown(state, today, history)
 
-    def shown_in(self, tx: Tx, channel: ChannelRow) -> list[tuple[str, int]]:
+    def shown_in(self, tx: ReadTx, channel: ChannelRow) -> list[tuple[str, int]]:
         """(name, streak shown today) of every member of the channel with a streak: the
         same number ``/study streak`` gives each of them."""
         shown_now = (
@@ -79,7 +80,7 @@ class Streaks(Service):
                 moved += 1
         return moved
 
-    def recomputed(self, tx: Tx, channel: ChannelRow, membership: MembershipRow) -> StreakState:
+    def recomputed(self, tx: ReadTx, channel: ChannelRow, membership: MembershipRow) -> StreakState:
         """The streak recomputed from history alone (what the stored cache must equal):
         folded through yesterday, or through today when a repair settled today."""
         today = self.today(channel, membership)

@@ -28,6 +28,7 @@ from bot.core.tuning import (
     parse_parameters,
     resolve_retention,
 )
+from bot.ports.reads import ReadTx
 from bot.ports.store import Tx
 from bot.ports.tuning import NewParameters, ParameterRow
 from bot.services.base import Service
@@ -104,7 +105,7 @@ class Tuning(Service):
 
     async def tune(self, *, dry_run: bool) -> list[TuneReport]:
         def read(
-            tx: Tx,
+            tx: ReadTx,
         ) -> tuple[dict[DeckKey, list[LoggedReview]], dict[DeckKey, tuple[float, ...]]]:
             return by_deck(tx.tuning.review_log()), in_use(tx.tuning.adopted())
 

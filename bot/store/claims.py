@@ -29,6 +29,11 @@ from bot.store.tables import instances
 
 LOCK_SPACE = 0x5354  # first key of the two-key advisory lock; the second is the instance id
 
+INTENT = "intent"
+"""Claimed (a post, a reveal, a leaderboard): the send is not recorded yet."""
+POSTED = "posted"
+"""The send is recorded."""
+
 
 @dataclass(frozen=True)
 class Claims:

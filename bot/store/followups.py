@@ -411,10 +411,6 @@ class Followups:
         )
         return [_followup(r) for r in self._conn.execute(query)]
 
-    def for_member(self, member_id: int) -> list[FollowupRow]:
-        query = select(followups).where(followups.c.member_id == member_id).order_by(followups.c.id)
-        return [_followup(r) for r in self._conn.execute(query)]
-
     def catchups(
         self,
         now: datetime,

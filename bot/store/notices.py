@@ -114,11 +114,6 @@ class Notices:
         )
         return result.rowcount == 1
 
-    def get(self, channel_id: int, key: str) -> NoticeRow | None:
-        query = select(notices).where(notices.c.channel_id == channel_id, notices.c.key == key)
-        row = self._conn.execute(query).first()
-        return _row(row._mapping) if row is not None else None
-
 
 def _row(r: RowMapping) -> NoticeRow:
     return NoticeRow(r["channel_id"], r["key"], r["text"], r["status"], r["claimed_at"])

@@ -1,4 +1,4 @@
-"""Queries on daily posts, their reveals, and weekly leaderboards."""
+"""Queries on daily posts and their reveals."""
 
 from __future__ import annotations
 
@@ -19,11 +19,8 @@ from sqlalchemy.engine import Connection
 
 from bot.ports.records import ChannelRow, PostRow
 from bot.store import convert
-from bot.store.claims import Claims
-from bot.store.tables import channels, daily_posts, leaderboards
-
-POSTED = "posted"
-INTENT = "intent"
+from bot.store.claims import INTENT, POSTED, Claims
+from bot.store.tables import channels, daily_posts
 
 
 def _newest(*where: Any) -> Any:
@@ -80,17 +77,6 @@ class Posts:
     def on_date(self, channel_id: int, local_date: date) -> PostRow | None:
         return self._one(
             daily_posts.c.channel_id == channel_id, daily_posts.c.local_date == local_date
-        )
-
-    def by_thread(self, channel_id: int, thread_ref: str) -> PostRow | None:
-        return self._one(
-            daily_posts.c.channel_id == channel_id,
-            or_(daily_posts.c.thread_ref == thread_ref, daily_posts.c.message_ref == thread_ref),
-        )
-
-    def by_reveal(self, channel_id: int, message_ref: str) -> PostRow | None:
-        return self._one(
-            daily_posts.c.channel_id == channel_id, daily_posts.c.reveal_ref == message_ref
         )
 
     def in_thread(
@@ -372,81 +358,3 @@ class Posts:
             self._claims.takeable(daily_posts.c.reveal_claimed_by),
         )
         return [convert.post(r) for r in self._conn.execute(query)]
-
-
-class Leaderboards:
-    def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
-        self._conn = conn
-        self._claims = claims or Claims()
-
-    def claim(self, channel_id: int, week_start: date, now: datetime, status: str) -> bool:
-        stmt = convert.upsert(self._conn, leaderboards).values(
-            channel_id=channel_id,
-            week_start=week_start,
-            status=status,
-            claimed_at=now,
-            claimed_by=self._claims.me,
-        )
-        return (self._conn.execute(stmt.on_conflict_do_nothing())).rowcount == 1
-
-    def record(self, channel_id: int, week_start: date, ref: str, now: datetime) -> bool:
-        """Record the send; False (nothing changes) if the claim is no longer ours."""
-        result = self._conn.execute(
-            update(leaderboards)
-            .where(
-                leaderboards.c.channel_id == channel_id,
-                leaderboards.c.week_start == week_start,
-                self._claims.fence(leaderboards.c.claimed_by),
-            )
-            .values(status=POSTED, message_ref=ref, posted_at=now)
-        )
-        return result.rowcount == 1
-
-    def stale_intents(self, claimed_before: datetime) -> list[tuple[int, date]]:
-        """Claimed leaderboards whose send never finished: (channel id, week start)."""
-        query = select(leaderboards.c.channel_id, leaderboards.c.week_start).where(
-            leaderboards.c.status == INTENT,
-            leaderboards.c.claimed_at < claimed_before,
-            self._claims.takeable(leaderboards.c.claimed_by),
-        )
-        return [(int(r[0]), r[1]) for r in self._conn.execute(query)]
-
-    def reclaim(self, channel_id: int, week_start: date, now: datetime, before: datetime) -> bool:
-        """Take over a stale claim (only if nobody else took it since)."""
-        result = self._conn.execute(
-            update(leaderboards)
-            .where(
-                leaderboards.c.channel_id == channel_id,
-                leaderboards.c.week_start == week_start,
-                leaderboards.c.status == INTENT,
-                leaderboards.c.claimed_at < before,
-                self._claims.takeable(leaderboards.c.claimed_by),
-            )
-            .values(claimed_at=now, claimed_by=self._claims.me)
-        )
-        return result.rowcount == 1
-
-    def unmark_ahead(self, now: datetime) -> list[int]:
-        ahead = (leaderboards.c.status.in_(("missed", "skipped")), leaderboards.c.claimed_at > now)
-        found = [
-            int(c)
-            for (c,) in self._conn.execute(
-                select(leaderboards.c.channel_id).where(*ahead).distinct()
-            )
-        ]
-        if found:
-            self._conn.execute(delete(leaderboards).where(*ahead))
-        return found
-
-    def set_status(self, channel_id: int, week_start: date, status: str) -> None:
-        self._conn.execute(
-            update(leaderboards)
-            .where(leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start)
-            .values(status=status)
-        )
-
-    def status(self, channel_id: int, week_start: date) -> str | None:
-        query = select(leaderboards.c.status).where(
-            leaderboards.c.channel_id == channel_id, leaderboards.c.week_start == week_start
-        )
-        return (self._conn.execute(query)).scalar_one_or_none()

@@ -1,7 +1,8 @@
 """The SQL store: units of work over a connection, with a repository per area.
 
 ``await store.write(fn)`` runs ``fn(tx)`` in one write transaction (committed when it
-returns, rolled back if it raises); ``await store.read(fn)`` likewise, read-only.
+returns, rolled back if it raises); ``await store.read(fn)`` likewise, read-only: ``fn``
+is typed to take a ``ReadTx`` (queries only), and the transaction refuses writes too.
 ``fn`` is plain synchronous code: it must not await or do network I/O, which keeps
 transactions short and platform calls out of them.
 """
@@ -22,8 +23,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, NestedTransaction
 from sqlalchemy.exc import DBAPIError
 
+from bot.ports.reads import ReadTx
 from bot.ports.store import Tx
-from bot.store.channels import Channels, Members
+from bot.store.activity import Activity
+from bot.store.answers import Answers
+from bot.store.audit import StreakAudit
+from bot.store.channels import Channels
 from bot.store.claims import (
     Claims,
     Registration,
@@ -42,13 +47,16 @@ from bot.store.engine import (
     sqlite_path,
     upgrade,
 )
+from bot.store.events import Events
 from bot.store.export import PersonalData
 from bot.store.followups import Followups, flush_next_due, forget_next_due
 from bot.store.inbox import Inbox
-from bot.store.learning import Answers, Quizzes, Reviews
+from bot.store.leaderboards import Leaderboards
+from bot.store.members import Members
 from bot.store.notices import Notices
-from bot.store.posts import Leaderboards, Posts
-from bot.store.progress import Activity, Events, StreakAudit
+from bot.store.posts import Posts
+from bot.store.quizzes import Quizzes
+from bot.store.reviews import Reviews
 from bot.store.tables import metadata
 from bot.store.tuning import Tuning
 from bot.store.watch import DatabaseUnusable, DatabaseWatch
@@ -58,7 +66,8 @@ log = structlog.get_logger("studybot.store")
 
 
 class SqlTx:
-    """One transaction; every repository works on its connection."""
+    """One transaction; every repository works on its connection. It is a ``Tx`` and so
+    also a ``ReadTx`` (what ``read`` hands out)."""
 
     def __init__(self, conn: Connection, claims: Claims | None = None) -> None:
         self.conn = conn
@@ -150,7 +159,7 @@ class SqlStore:
         tx.finish()
         return result
 
-    async def read(self, fn: Callable[[Tx], T]) -> T:
+    async def read(self, fn: Callable[[ReadTx], T]) -> T:
         return await self._reader.run(
             lambda conn: fn(SqlTx(conn, self._claims_in(conn))), write=False
         )

@@ -44,18 +44,6 @@ class Tuning:
         query = insert(srs_parameters).values(**values).returning(srs_parameters.c.id)
         return int(self._conn.execute(query).scalar_one())
 
-    def history(self, platform: str, workspace: str, deck: str) -> list[ParameterRow]:
-        query = (
-            select(srs_parameters)
-            .where(
-                srs_parameters.c.platform == platform,
-                srs_parameters.c.workspace == workspace,
-                srs_parameters.c.deck == deck,
-            )
-            .order_by(*_NEWEST_FIRST)
-        )
-        return [_row(r) for r in self._conn.execute(query)]
-
     def adopted(self) -> list[ParameterRow]:
         query = select(srs_parameters).where(srs_parameters.c.adopted).order_by(*_NEWEST_FIRST)
         return [_row(r) for r in self._conn.execute(query)]

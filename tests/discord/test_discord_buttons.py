@@ -9,7 +9,8 @@ from typing import Any
 from bot.adapters.base import APOLOGY
 from bot.adapters.discord.client import MEMBERS
 from bot.core.replies import Reply
-from tests.dbtools import sync_tx
+from bot.store.tables import channels
+from tests.dbtools import count, sync_tx
 from tests.discord.conftest import (
     DiscordWorld,
     buttons,
@@ -109,4 +110,4 @@ async def test_setup_names_what_the_bot_is_missing(
         (refused,) = await world.slash("study-admin", "setup", channel_id=locked)
         assert "Create Public Threads" in embed_text(refused)
         with sync_tx(built.store) as tx:
-            assert tx.channels.count() == 0
+            assert count(tx, channels) == 0

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from tests.dbtools import sync_tx
+from bot.store.tables import activity, channels, reviews
+from tests.dbtools import count, rows, sync_tx
 from tests.discord.conftest import DiscordWorld, discord_app, embed_text, posts
 from tests.discord.fake_discord import CHANNEL, FakeDiscord
 from tests.discord.fake_rules import PlatformClock
@@ -79,9 +80,9 @@ async def test_replayed_gateway_events_change_nothing_twice(world: DiscordWorld)
         alice = tx.members.find("discord", "users", ALICE)
         assert alice is not None
         assert len(tx.answers.for_post(1)) == 1
-        kinds = sorted(a["kind"] for a in tx.activity.for_member(alice.id))
+        kinds = sorted(a["kind"] for a in rows(tx, activity, member_id=alice.id))
         assert kinds == ["answer", "early_answer", "grade"]
-        assert len(tx.reviews.all_for(alice.id)) == 1
+        assert count(tx, reviews, member_id=alice.id) == 1
     assert len(world.fake.called("PUT", r".*/reactions/.*")) == 1  # acknowledged once
 
 
@@ -103,7 +104,7 @@ async def test_a_member_without_manage_server_cannot_set_up(world: DiscordWorld)
     (reply,) = await world.slash("study-admin", "setup", user_id=ALICE, name="alice")
     assert "Only workspace admins" in embed_text(reply)
     with sync_tx(world.app.store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
 
 
 async def test_without_the_message_content_intent(

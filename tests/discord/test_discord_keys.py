@@ -24,7 +24,8 @@ from bot.core.replies import Message
 from bot.services import messages
 from bot.services.leaderboards import leaderboard_key
 from bot.services.posting import post_key
-from tests.dbtools import sync_tx
+from bot.store.tables import followups
+from tests.dbtools import rows, sync_tx
 from tests.discord.conftest import DiscordWorld, discord_app, embed_text, posts
 from tests.discord.fake_discord import BOT_ID, CHANNEL, FakeDiscord
 from tests.discord.test_discord_day import ALICE, alice_gets_it_wrong
@@ -207,8 +208,8 @@ async def test_a_lost_follow_up_dm_is_found_not_sent_twice(
     await world.app.study.followups.send_due()  # reconciles first: finds the DM
     assert posts(world.fake, DM) == [dm]
     with sync_tx(world.app.store) as tx:
-        (row,) = tx.followups.for_member(2)
-        assert row.status == "sent" and row.message_ref == dm["id"]
+        (row,) = rows(tx, followups, member_id=2)
+        assert row["status"] == "sent" and row["message_ref"] == dm["id"]
 
 
 # ---- what find_post takes for the message, and what it does not -----------------------------

@@ -18,8 +18,9 @@ from bot.core.models import Place, Target
 from bot.core.replies import Button, Message
 from bot.services import messages
 from bot.services.posting import reveal_key
+from bot.store.tables import channels
 from tests.conftest import TEST_CONTENT
-from tests.dbtools import sync_tx
+from tests.dbtools import count, sync_tx
 from tests.discord.conftest import (
     DiscordWorld,
     discord_app,
@@ -180,7 +181,7 @@ async def test_a_bad_setup_value_is_ephemeral(world: DiscordWorld) -> None:
     (reply,) = await world.slash("study-admin", "setup", opts={"time": "25:99"})
     assert reply["embeds"] and ephemeral(reply)
     with sync_tx(world.app.store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
 
 
 # ---- e. nothing is sent before discord.py has logged in -------------------------------------

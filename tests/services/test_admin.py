@@ -8,8 +8,9 @@ from bot.core.models import Actor
 from bot.core.replies import Visibility
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
+from bot.store.tables import channels, streak_audit
 from tests.conftest import World
-from tests.dbtools import sync_tx
+from tests.dbtools import count, rows, sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -102,7 +103,7 @@ async def test_non_admins_are_refused_and_nothing_changes(
         assert is_error(reply), command
         assert "Only workspace admins" in text_of(reply)
     with sync_tx(store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
     assert chat.sent == []
 
 
@@ -148,7 +149,7 @@ async def test_streak_repair_is_audited(
     assert is_error(await run(study, world.admin, world.channel, "/study streak Nobody 3"))
     assert is_error(await run(study, world.admin, world.channel, "/study streak Bob lots"))
     with sync_tx(store) as tx:
-        entry, _again = tx.audit.entries(1)
+        entry, _again = rows(tx, streak_audit, channel_id=1)
         assert (entry["old_value"], entry["new_value"], entry["reason"]) == (
             1,
             12,

@@ -7,8 +7,9 @@ from datetime import timedelta
 from bot.core.models import Grade
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
+from bot.store.tables import channels
 from tests.conftest import World
-from tests.dbtools import sync_tx
+from tests.dbtools import count, sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -42,8 +43,9 @@ async def test_answers_count_once_and_are_acknowledged(
     )
     assert extra.react is None
     with sync_tx(store) as tx:
-        post = tx.posts.by_thread(1, thread)
-        assert post is not None
+        found = tx.posts.in_thread("fake", "T1", "C1", thread)
+        assert found is not None
+        _, post = found
         answers = tx.answers.for_post(post.id)
         assert [(a.text, a.message_ref) for a in answers] == [("threads share memory", "a1")]
         alice = tx.members.find("fake", "T1", "U1")
@@ -316,7 +318,7 @@ async def test_setup_checks_the_bot_can_post_there(
     assert is_error(refused) and "invite it" in text_of(refused)
     assert "Nothing changed" in text_of(refused)
     with sync_tx(store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
     member = await run(study, world.alice, world.channel, "/study setup")
     assert "admin" in text_of(member)  # a member learns nothing about the channel
     chat.gone_channels.clear()

@@ -15,8 +15,9 @@ from bot.ports.chat import Posted
 from bot.services.policy import Policy, default_channel_settings
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
+from bot.store.tables import followups, reviews
 from tests.conftest import World, make_study
-from tests.dbtools import sync_tx
+from tests.dbtools import rows, sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -139,9 +140,10 @@ async def test_an_expired_dm_still_grades_once(
     with sync_tx(store) as tx:
         alice = tx.members.find("fake", "T1", "U1")
         assert alice is not None
-        logged = [r for r in tx.reviews.all_for(alice.id) if r["kind"] == "followup"]
+        logged = rows(tx, reviews, member_id=alice.id, kind="followup")
         assert len(logged) == 1
-        assert [f.status for f in tx.followups.for_member(alice.id)] == ["graded", "replaced"]
+        sent = rows(tx, followups, member_id=alice.id)
+        assert [f["status"] for f in sent] == ["graded", "replaced"]
 
 
 async def test_grade_buttons_say_where_each_grade_leads(
@@ -197,8 +199,10 @@ async def test_a_missed_daily_question_arrives_as_a_catch_up(
         bob = tx.members.find("fake", "T1", "U2")
         assert bob is not None
         tuesday = chat.posts()[-1]
-        post = tx.posts.by_thread(1, tuesday.ref)
-        assert post is not None and post.card_key is not None
+        found = tx.posts.in_thread("fake", "T1", "C1", tuesday.ref)
+        assert found is not None
+        _, post = found
+        assert post.card_key is not None
         state = tx.reviews.state(bob.id, post.card_key)
         assert state is not None and state.origin_channel_id == 1
         assert clock.now().date() in tx.activity.kept_days(bob.id, MONDAY.date())
@@ -258,7 +262,7 @@ async def test_a_crash_between_claim_and_send_is_reconciled_never_doubled(
     clock.advance(hours=3)
     await study.followups.send_due()
     with sync_tx(store) as tx:
-        statuses = {f.id: f.status for f in tx.followups.for_member(alice.id)}
+        statuses = {f["id"]: f["status"] for f in rows(tx, followups, member_id=alice.id)}
     assert statuses[1] == "sent"  # found in the DMs by its key: recorded, not re-sent
     assert len(chat.dm_keys) == len(chat.dms)  # one DM per claim: no key sent twice
     clock.advance(hours=2)

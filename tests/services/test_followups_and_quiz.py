@@ -13,8 +13,9 @@ from bot.decks import DeckLibrary
 from bot.services.policy import Policy
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
+from bot.store.tables import activity
 from tests.conftest import World, make_study
-from tests.dbtools import sync_tx
+from tests.dbtools import rows, sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -138,7 +139,7 @@ async def test_quiz_flow_and_summary(
     with sync_tx(store) as tx:
         bob = tx.members.find("fake", "T1", "U2")
         assert bob is not None
-        kinds = [a["kind"] for a in tx.activity.for_member(bob.id)]
+        kinds = [a["kind"] for a in rows(tx, activity, member_id=bob.id)]
         assert kinds == ["quiz_card", "quiz_card", "quiz_done"]
         assert tx.activity.kept_days(bob.id, clock.now().date()) == {clock.now().date()}
 

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from bot.services.notices import notice_key
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore
+from bot.store.tables import notices
 from tests.conftest import World
-from tests.dbtools import sync_tx
+from tests.dbtools import rows, sync_tx
 from tests.fakes import FakeChat, FakeClock
 from tests.services.helpers import is_error, run, text_of
 
@@ -61,8 +62,8 @@ async def test_the_note_is_not_sent_twice_when_the_record_is_lost(
     assert await study.notices.send_due() == 1
     assert len(notes(chat)) == 1
     with sync_tx(store) as tx:
-        row = tx.notices.get(1, "missed:2025-03-03")
-        assert row is not None and row.status == "posted"
+        (row,) = rows(tx, notices, channel_id=1, key="missed:2025-03-03")
+        assert row["status"] == "posted"
 
 
 async def test_a_missed_today_can_be_posted_late_on_purpose_and_stays_forgiven(

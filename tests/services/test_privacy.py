@@ -21,7 +21,8 @@ from bot.core.replies import Reply
 from bot.services.study import StudyBot
 from bot.store.export import MEMBER_COLUMNS, plain
 from bot.store.sql import SqlStore
-from bot.store.tables import members, metadata
+from bot.store.tables import members, metadata, streak_audit
+from tests import dbtools
 from tests.conftest import World
 from tests.dbtools import sync_tx
 from tests.fakes import FakeChat, FakeClock
@@ -165,7 +166,7 @@ async def test_forget_me_leaves_no_row_naming_the_member(
     assert "Ada Lovelace" not in after and "UADA7" not in after
     assert all(rows == [] for rows in dump(store, ada_id).values())
     with sync_tx(store) as tx:
-        (entry,) = tx.audit.entries(1)
+        (entry,) = dbtools.rows(tx, streak_audit, channel_id=1)
         assert entry["actor"] == "a former member" and entry["member_id"] == alice
         channel = tx.channels.get(1)
         assert channel is not None

@@ -60,8 +60,10 @@ from bot.decks import DeckLibrary
 from bot.services.policy import Policy
 from bot.services.study import StudyBot
 from bot.store.sql import SqlStore, SqlTx
-from bot.store.tables import grades
+from bot.store.tables import activity, grades, reviews
+from bot.store.tables import answers as answers_table
 from tests.conftest import World, make_study
+from tests.dbtools import count, rows
 from tests.fakes import FakeChat, FakeClock
 from tests.pg import db_url_on_both as db_url  # noqa: F401  (both backends)
 from tests.services.helpers import is_error, run, text_of
@@ -229,7 +231,7 @@ def grade_problems(
     if left not in allowed:
         problems.append(f"grade {left!r} left; one at a time the calls leave one of {allowed}")
     ref = f"{post_id}:{member}"
-    live = [r for r in tx.reviews.all_for(member) if r["kind"] == "daily" and r["ref"] == ref]
+    live = rows(tx, reviews, member_id=member, kind="daily", ref=ref)
     live = [r for r in live if not r["voided"]]
     expected = 1 if stored else 0
     if len(live) != expected:
@@ -237,7 +239,7 @@ def grade_problems(
     elif stored and Grade(live[0]["grade"]) != stored[0][0]:
         problems.append(f"review {Grade(live[0]['grade'])!r} for grade {stored[0][0]!r}")
     problems += schedule_problems(tx, member, card_key, expected)
-    points = [a for a in tx.activity.for_member(member) if a["kind"] == Kind.GRADE.value]
+    points = rows(tx, activity, member_id=member, kind=Kind.GRADE.value)
     wanted = [TABLE[Kind.GRADE].points] if stored else []
     if [a["points"] for a in points] != wanted:
         problems.append(f"grade points {[a['points'] for a in points]}, expected {wanted}")
@@ -330,7 +332,7 @@ def review_problems(
     per_target = Counter(t for t, _ in accepted)
     if any(per_target[t] != 1 for t in targets):
         problems.append(f"accepted presses per button: {dict(per_target)}")
-    live = [r for r in tx.reviews.all_for(member) if r["card_key"] == card_key and not r["voided"]]
+    live = rows(tx, reviews, member_id=member, card_key=card_key, voided=False)
     if len(live) != 1 + len(accepted):  # the first quiz's Again, and each grade accepted
         problems.append(f"{len(live)} reviews stored, {1 + len(accepted)} grades accepted")
     stored = {(r["kind"], r["ref"]): Grade(r["grade"]) for r in live}
@@ -413,7 +415,7 @@ def points_problems(
     assert member is not None
     earned = tx.activity.earned_by_kind(member, day, list(want))
     week = tx.activity.week_points(member, week_start(day))  # kept by triggers
-    answers = len(tx.answers.for_member(member))
+    answers = count(tx, answers_table, member_id=member)
     problems = []
     if earned != want:
         problems.append(f"points {earned}, expected {want}")

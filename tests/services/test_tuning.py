@@ -19,14 +19,21 @@ from bot.ports.tuning import NewParameters
 from bot.services.base import Deps
 from bot.services.learning import Learning
 from bot.services.study import StudyBot
-from bot.store.sql import SqlStore
+from bot.store.sql import SqlStore, SqlTx
+from bot.store.tables import srs_parameters
 from tests.conftest import World
-from tests.dbtools import sync_tx
+from tests.dbtools import rows, sync_tx
 from tests.fakes import FakeClock
 from tests.services.helpers import run, text_of
 from tests.services.simulated import TRUE_PARAMETERS, Logged, load, simulate
 
 KEY = ("fake", "T1", "sim")
+
+
+def runs(tx: SqlTx) -> list[dict[str, object]]:
+    """Every tune run recorded for ``KEY``, adopted or not, oldest first."""
+    platform, workspace, deck = KEY
+    return rows(tx, srs_parameters, platform=platform, workspace=workspace, deck=deck)
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +83,10 @@ async def test_a_better_fit_is_adopted_and_schedules_that_workspace(
     assert book.srs_for(("fake", "T2", "sim")).parameters == DEFAULT_PARAMETERS
     assert book.retention_for(KEY) == report.retention
     assert "fitted parameters" in report.retention.reason
-    history = await store.read(lambda tx: tx.tuning.history(*KEY))
-    assert len(history) == 1 and history[0].adopted
-    assert parse_parameters(history[0].parameters) == fitted
-    assert history[0].desired_retention == report.retention.value
+    (run_row,) = await store.read(runs)
+    assert run_row["adopted"]
+    assert parse_parameters(str(run_row["parameters"])) == fitted
+    assert run_row["desired_retention"] == report.retention.value
 
     # A grade in that workspace is replayed with the fitted parameters.
     def grade(tx):  # type: ignore[no-untyped-def]
@@ -124,7 +131,7 @@ async def test_the_weekly_job_runs_once_a_week(
     assert await bot.tuning.weekly() == []
     clock.advance(days=4)
     assert len(await bot.tuning.weekly()) == 1
-    assert len(await store.read(lambda tx: tx.tuning.history(*KEY))) == 2
+    assert len(await store.read(runs)) == 2
 
 
 async def test_a_corrupt_stored_row_is_ignored_with_one_warning(
@@ -189,7 +196,7 @@ async def test_cli_dry_run_prints_the_comparison_and_writes_nothing(
     code = await asyncio.to_thread(cli.main, ["tune", "--db", path])
     assert code == 0 and "recorded 1 tune results; adopted 1" in capsys.readouterr().out
     with sync_tx(store) as tx:
-        assert [r.adopted for r in tx.tuning.history(*KEY)] == [True]
+        assert [r["adopted"] for r in runs(tx)] == [True]
 
 
 def test_the_simulated_members_forget_faster_than_the_defaults() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbtools import sync_tx
+from bot.store.tables import channels, followups
+from tests.dbtools import count, rows, sync_tx
 from tests.fakes import FakeClock
 from tests.slack.conftest import SECRET, SlackWorld, button, eventually, fake_slack, running_app
 from tests.slack.fake_slack import BOT_USER, command_body, signed
@@ -23,7 +24,7 @@ async def test_forged_signature_is_refused(slack: SlackWorld) -> None:
     await asyncio.sleep(0.2)
     assert slack.fake.responses == []
     with sync_tx(slack.app.store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
 
 
 async def test_a_six_minute_old_timestamp_is_refused(slack: SlackWorld) -> None:
@@ -35,7 +36,7 @@ async def test_a_six_minute_old_timestamp_is_refused(slack: SlackWorld) -> None:
     async with slack.http.post(slack.url, data=body, headers=headers) as response:
         assert response.status == 401
     with sync_tx(slack.app.store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
 
 
 async def test_a_one_megabyte_body_is_refused(slack: SlackWorld) -> None:
@@ -50,7 +51,7 @@ async def test_a_non_admin_cannot_set_up(slack: SlackWorld) -> None:
     assert reply["response_type"] == "ephemeral"
     assert "Only workspace admins" in reply["text"]
     with sync_tx(slack.app.store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
 
 
 async def test_configured_admins_may(tmp_path: Path) -> None:
@@ -267,6 +268,6 @@ async def test_a_followup_dm_whose_answer_was_lost_is_found_by_its_key(slack: Sl
     with sync_tx(slack.app.store) as tx:
         member = tx.members.find("slack", "T1", "U1")
         assert member is not None
-        (followup,) = tx.followups.for_member(member.id)
-        assert followup.status == "sent"
-        assert followup.message_ref == slack.fake.messages["DU1"][0]["ts"]
+        (followup,) = rows(tx, followups, member_id=member.id)
+        assert followup["status"] == "sent"
+        assert followup["message_ref"] == slack.fake.messages["DU1"][0]["ts"]

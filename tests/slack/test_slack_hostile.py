@@ -19,7 +19,8 @@ from bot import log
 from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.guard import SlackGuard
 from bot.http import HttpServer
-from tests.dbtools import sync_tx
+from bot.store.tables import channels
+from tests.dbtools import count, sync_tx
 from tests.slack.conftest import SECRET, SlackWorld, eventually
 from tests.slack.fake_slack import BOT_USER, command_body, event_body, signed
 
@@ -125,7 +126,7 @@ async def test_unsigned_or_malformed_requests_get_401_and_change_nothing(
     status, _ = await post(world, body, headers)
     assert status == 401
     with sync_tx(world.app.store) as tx:
-        assert tx.channels.count() == 0
+        assert count(tx, channels) == 0
     assert world.fake.responses == []
 
 

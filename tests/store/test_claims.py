@@ -10,6 +10,8 @@ from datetime import date, timedelta
 
 from bot.ports.store import Tx
 from bot.store.sql import SqlStore
+from bot.store.tables import leaderboards
+from tests.dbtools import rows
 from tests.store.test_contract import NOW, SETTINGS, channel_and_member
 
 WEEK = date(2025, 2, 24)
@@ -55,8 +57,10 @@ async def test_a_live_instances_claim_is_never_taken_over(backend: SqlStore) -> 
         await backend.register(NOW)  # back, as a new instance: the claim is not its own
         assert not await backend.write(record(channel_id, "late"))
         assert await other.write(record(channel_id, "found"))
-        board = await other.read(lambda tx: tx.leaderboards.status(channel_id, WEEK))
-        assert board == "posted"
+        (board,) = await other.read(
+            lambda tx: rows(tx, leaderboards, channel_id=channel_id, week_start=WEEK)
+        )
+        assert board["status"] == "posted"
     finally:
         await other.close()
 

@@ -1,7 +1,9 @@
 """The store contract: what services rely on, checked against every backend.
 
 Every check goes through the store's own API (``await store.write(fn)`` /
-``await store.read(fn)``), so a new backend proves itself by passing this file.
+``await store.read(fn)``), so a new backend proves itself by passing this file. Where
+no repository method reads what a check needs, it counts rows directly
+(``tests.dbtools``).
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.core.models import Grade
 from bot.core.srs import Srs
@@ -19,7 +23,8 @@ from bot.core.streaks import StreakState
 from bot.ports.store import Tx
 from bot.services.policy import default_channel_settings
 from bot.store.sql import SqlStore, SqlTx
-from bot.store.tables import daily_posts
+from bot.store.tables import activity, channels, daily_posts, members, reviews
+from tests.dbtools import count
 
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 DAY = date(2025, 3, 3)
@@ -82,7 +87,8 @@ async def test_channel_settings_round_trip_and_upsert(backend: SqlStore) -> None
         assert again.id == channel_id
         assert again.settings == SETTINGS
         assert again.source == "config"
-        assert tx.channels.count() == 1
+        assert isinstance(tx, SqlTx)
+        assert count(tx, channels) == 1
 
     await backend.write(unit)
 
@@ -132,8 +138,8 @@ async def test_post_lifecycle(backend: SqlStore) -> None:
     await backend.write(record)
 
     def check(tx: Tx) -> None:
-        post = tx.posts.by_thread(channel_id, "th1")
-        assert post is not None and post.status == "posted"
+        found = tx.posts.in_thread("fake", "T1", "C1", "th1")
+        assert found is not None and found[1].status == "posted"
         assert tx.posts.used_in_cycle(channel_id, 1) == {"d/c1"}
         assert tx.posts.take_due_reveals(NOW) == []
 
@@ -150,8 +156,8 @@ async def test_post_lifecycle(backend: SqlStore) -> None:
         tx.posts.record_reveal(post_id, "r1", later)
 
     await backend.write(reveal)
-    post = await backend.read(lambda tx: tx.posts.by_reveal(channel_id, "r1"))
-    assert post is not None and post.reveal_status == "posted"
+    found = await backend.read(lambda tx: tx.posts.reveal_in("fake", "T1", "C1", "r1"))
+    assert found is not None and found[1].reveal_status == "posted"
 
 
 async def test_forgiven_dates_are_missed_and_skipped_days(backend: SqlStore) -> None:
@@ -198,7 +204,8 @@ async def test_review_log_replace_void_and_history(backend: SqlStore) -> None:
     await backend.write(lambda tx: tx.reviews.void("daily", "1:1", NOW))
     history = await backend.read(lambda tx: tx.reviews.history(member_id, "d/c1"))
     assert [g for g, _ in history] == [Grade.EASY]
-    assert len(await backend.read(lambda tx: tx.reviews.all_for(member_id))) == 2  # kept in full
+    logged = await backend.read(lambda tx: count(tx, reviews, member_id=member_id))
+    assert logged == 2  # kept in full
 
 
 async def test_due_cards_skip_paused_blocked_and_open(backend: SqlStore) -> None:
@@ -268,7 +275,7 @@ async def test_concurrent_units_never_exceed_a_cap(backend: SqlStore) -> None:
 
     def earn(day: date, ref: str) -> None:
         def unit(tx: Tx) -> None:
-            already = tx.activity.earned(member_id, day, "answer")
+            already = tx.activity.earned_by_kind(member_id, day, ["answer"])["answer"]
             time.sleep(0.002)  # widen the window between the read and the write
             points = max(0, min(10, CAP - already))
             if points:
@@ -282,7 +289,9 @@ async def test_concurrent_units_never_exceed_a_cap(backend: SqlStore) -> None:
     for trial in range(RACE_TRIALS):
         day = DAY + timedelta(days=trial)
         await asyncio.gather(*(backend.write(earn(day, f"{trial}-{i}")) for i in range(8)))
-        total = await backend.read(lambda tx, day=day: tx.activity.earned(member_id, day, "answer"))
+        total = await backend.read(
+            lambda tx, day=day: tx.activity.earned_by_kind(member_id, day, ["answer"])["answer"]
+        )
         if total != CAP:
             over.append((trial, total))
     assert over == []
@@ -305,7 +314,7 @@ async def test_a_deleted_rows_id_is_never_handed_out_again(backend: SqlStore) ->
     assert await backend.write(claim_one) > first
     quiz = await backend.write(lambda tx: tx.quizzes.start(member_id, None, ["d/c1"], NOW))
     other = await backend.write(lambda tx: tx.members.ensure("fake", "T1", "U2", "Bo", None, NOW))
-    await backend.write(lambda tx: tx.members.delete(member_id))  # its quiz goes with it
+    await backend.write(lambda tx: tx.personal.erase(member_id))  # its quiz goes with it
     later = await backend.write(lambda tx: tx.quizzes.start(other.id, None, ["d/c1"], NOW))
     assert later > quiz
 
@@ -337,10 +346,10 @@ async def test_activity_is_unique_and_weekly_totals_follow(backend: SqlStore) ->
     await backend.write(add)
 
     def check(tx: Tx) -> None:
-        assert tx.activity.earned(member_id, DAY, "answer") == 10
+        assert tx.activity.earned_by_kind(member_id, DAY, ["answer"]) == {"answer": 10}
         assert tx.activity.week_points(member_id, DAY) == 14
-        (row,) = tx.activity.week_table(channel_id, DAY)
-        assert (row.name, row.points, row.on_time_reviews) == ("Alice", 14, 1)
+        assert tx.activity.week_top(channel_id, DAY, 1) == [("Alice", 14)]
+        assert tx.activity.week_top(channel_id, DAY, 1, on_time=True) == [("Alice", 1)]
         assert tx.activity.kept_days(member_id, DAY) == {DAY}
 
     await backend.read(check)
@@ -415,6 +424,8 @@ async def test_unique_keys_are_enforced_by_the_database(backend: SqlStore) -> No
 
 
 async def test_forget_member_cascades(backend: SqlStore) -> None:
+    """Deleting a member's row takes the rows that reference it along (the schema's
+    ``ON DELETE CASCADE``, behind the explicit deletes of ``tx.personal.erase``)."""
     channel_id, member_id = await channel_and_member(backend)
 
     def unit(tx: Tx) -> None:
@@ -423,17 +434,37 @@ async def test_forget_member_cascades(backend: SqlStore) -> None:
             member_id, "answer", "p", local_date=DAY, points=10, keeps_day=True, now=NOW
         )
         tx.reviews.log(member_id, "d/c1", Grade.GOOD, NOW, "daily", "1:1")
-        tx.members.delete(member_id)
+        assert isinstance(tx, SqlTx)
+        tx.conn.execute(delete(members).where(members.c.id == member_id))
 
     await backend.write(unit)
 
     def check(tx: Tx) -> None:
         assert tx.members.get(member_id) is None
-        assert tx.activity.for_member(member_id) == []
-        assert tx.reviews.all_for(member_id) == []
+        assert isinstance(tx, SqlTx)
+        assert count(tx, activity, member_id=member_id) == 0
+        assert count(tx, reviews, member_id=member_id) == 0
         assert tx.members.memberships(channel_id=channel_id) == []
 
     await backend.read(check)
+
+
+async def test_a_read_unit_cannot_write(backend: SqlStore) -> None:
+    """``read`` hands ``fn`` a ReadTx, which has no write methods; the transaction also
+    refuses a write that gets there anyway (SQLite's reader is ``query_only``,
+    PostgreSQL's reads are ``READ ONLY``), and the next write is not affected."""
+    channel_id, _ = await channel_and_member(backend)
+
+    def sneaky(tx: Any) -> bool:
+        return bool(tx.channels.set_paused(channel_id, True, "from a read"))
+
+    with pytest.raises(DBAPIError, match=r"read-?only"):
+        await backend.read(sneaky)
+    channel = await backend.read(lambda tx: tx.channels.get(channel_id))
+    assert channel is not None and not channel.paused
+    for _ in range(3):  # the connections reads used take writes again
+        assert await backend.write(sneaky)
+        await backend.write(lambda tx: tx.channels.set_paused(channel_id, False, None))
 
 
 async def test_reads_run_beside_a_slow_write(backend: SqlStore) -> None:

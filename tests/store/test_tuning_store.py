@@ -9,7 +9,8 @@ from bot.core.srs import DEFAULT_PARAMETERS
 from bot.core.tuning import LoggedReview, dump_parameters, parse_parameters
 from bot.ports.tuning import NewParameters
 from bot.store.sql import SqlStore
-from tests.dbtools import sync_tx
+from bot.store.tables import srs_parameters
+from tests.dbtools import rows, sync_tx
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 FAST = (0.05, 0.3, 0.8, 3.0, *DEFAULT_PARAMETERS[4:])
@@ -30,7 +31,7 @@ def _row(deck: str, params: tuple[float, ...], *, adopted: bool) -> NewParameter
     )
 
 
-async def test_parameter_history_round_trips_newest_first(store: SqlStore) -> None:
+async def test_every_run_is_kept_and_adopted_rows_round_trip(store: SqlStore) -> None:
     assert await store.read(lambda tx: tx.tuning.last_run()) is None
     first = await store.write(lambda tx: tx.tuning.add(_row("py", FAST, adopted=True), T0))
     later = T0 + timedelta(days=7)
@@ -39,15 +40,20 @@ async def test_parameter_history_round_trips_newest_first(store: SqlStore) -> No
     )
     await store.write(lambda tx: tx.tuning.add(_row("sql", FAST, adopted=False), later))
 
-    history = await store.read(lambda tx: tx.tuning.history("slack", "T1", "py"))
-    assert [r.id for r in history] == [second, first]
-    newest, oldest = history
-    assert newest.created_at == later and newest.created_at.tzinfo is not None
-    assert (newest.adopted, newest.log_loss_fitted, newest.reviews_used) == (False, None, 1200)
-    assert parse_parameters(oldest.parameters) == FAST
-    assert (oldest.log_loss_current, oldest.log_loss_fitted) == (0.43, 0.41)
-    adopted = await store.read(lambda tx: tx.tuning.adopted())
-    assert [r.id for r in adopted] == [first]
+    runs = await store.read(lambda tx: rows(tx, srs_parameters, deck="py"))
+    assert [r["id"] for r in runs] == [first, second]
+    newest = runs[1]
+    assert newest["created_at"] == later and newest["created_at"].tzinfo is not None
+    assert (newest["adopted"], newest["log_loss_fitted"], newest["reviews_used"]) == (
+        False,
+        None,
+        1200,
+    )
+    (adopted,) = await store.read(lambda tx: tx.tuning.adopted())
+    assert adopted.id == first
+    assert adopted.created_at == T0 and adopted.created_at.tzinfo is not None
+    assert parse_parameters(adopted.parameters) == FAST
+    assert (adopted.log_loss_current, adopted.log_loss_fitted) == (0.43, 0.41)
     assert await store.read(lambda tx: tx.tuning.last_run()) == later
 
 

@@ -1,4 +1,4 @@
-"""Queries on answers, grades, the review log, card schedules, follow-ups and quizzes."""
+"""Queries on grades, the review log, and each member's card schedules."""
 
 from __future__ import annotations
 
@@ -10,26 +10,10 @@ from sqlalchemy.engine import Connection
 
 from bot.core.models import Grade
 from bot.core.srs import CardState
-from bot.ports.records import (
-    AnswerRow,
-    DueCard,
-    GradeRow,
-    QuizRow,
-    StoredCardState,
-)
-from bot.store.convert import execute_row, ignoring
+from bot.ports.records import DueCard, GradeRow, StoredCardState
+from bot.store.convert import execute_row
 from bot.store.followups import due_rows, refresh_next_due
-from bot.store.tables import (
-    answers,
-    card_states,
-    grades,
-    quiz_sessions,
-    reviews,
-)
-
-
-def _answer(row: Any) -> AnswerRow:
-    return AnswerRow(**{k: row._mapping[k] for k in AnswerRow.__dataclass_fields__})
+from bot.store.tables import card_states, grades, reviews
 
 
 def _card_state(row: Any) -> StoredCardState:
@@ -48,12 +32,6 @@ def _card_state(row: Any) -> StoredCardState:
     )
 
 
-_ANSWER = select(answers).where(
-    answers.c.post_id == bindparam("p"), answers.c.member_id == bindparam("m")
-)
-_ANSWER_BY_MESSAGE = select(answers).where(
-    answers.c.post_id == bindparam("p"), answers.c.message_ref == bindparam("r")
-)
 _GRADE = select(grades).where(
     grades.c.post_id == bindparam("p"), grades.c.member_id == bindparam("m")
 )
@@ -70,8 +48,6 @@ _STATE = select(card_states).where(
     card_states.c.member_id == bindparam("m"), card_states.c.card_key == bindparam("k")
 )
 _STATES = select(card_states).where(card_states.c.member_id == bindparam("m"))
-_QUIZ = select(quiz_sessions).where(quiz_sessions.c.id == bindparam("id"))
-_SAVE_QUIZ = update(quiz_sessions).where(quiz_sessions.c.id == bindparam("b_id"))
 
 
 def _set_grade(insert: Any) -> Any:
@@ -107,57 +83,6 @@ def _save_state(insert: Any) -> Any:
         index_elements=["member_id", "card_key"],
         set_={c: getattr(stmt.excluded, c) for c in columns},
     )
-
-
-class Answers:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def get(self, post_id: int, member_id: int) -> AnswerRow | None:
-        row = self._conn.execute(_ANSWER, {"p": post_id, "m": member_id}).first()
-        return _answer(row) if row else None
-
-    def by_message(self, post_id: int, message_ref: str) -> AnswerRow | None:
-        row = self._conn.execute(_ANSWER_BY_MESSAGE, {"p": post_id, "r": message_ref}).first()
-        return _answer(row) if row else None
-
-    def add(
-        self,
-        post_id: int,
-        member_id: int,
-        *,
-        message_ref: str | None,
-        text: str,
-        before_reveal: bool,
-        now: datetime,
-    ) -> bool:
-        row = {
-            "post_id": post_id,
-            "member_id": member_id,
-            "message_ref": message_ref,
-            "text": text,
-            "before_reveal": before_reveal,
-            "created_at": now,
-            "updated_at": now,
-        }
-        build = ignoring(answers)
-        return execute_row(self._conn, "answers.add", build, answers, row) == 1
-
-    def set_text(self, answer_id: int, text: str, now: datetime) -> None:
-        self._conn.execute(
-            update(answers).where(answers.c.id == answer_id).values(text=text, updated_at=now)
-        )
-
-    def delete(self, answer_id: int) -> None:
-        self._conn.execute(delete(answers).where(answers.c.id == answer_id))
-
-    def for_post(self, post_id: int) -> list[AnswerRow]:
-        query = select(answers).where(answers.c.post_id == post_id).order_by(answers.c.id)
-        return [_answer(r) for r in self._conn.execute(query)]
-
-    def for_member(self, member_id: int) -> list[AnswerRow]:
-        query = select(answers).where(answers.c.member_id == member_id).order_by(answers.c.id)
-        return [_answer(r) for r in self._conn.execute(query)]
 
 
 class Reviews:
@@ -216,10 +141,6 @@ class Reviews:
     def history(self, member_id: int, card_key: str) -> list[tuple[Grade, datetime]]:
         rows = self._conn.execute(_HISTORY, {"m": member_id, "k": card_key})
         return [(Grade(g), at) for g, at in rows]
-
-    def all_for(self, member_id: int) -> list[dict[str, Any]]:
-        query = select(reviews).where(reviews.c.member_id == member_id).order_by(reviews.c.id)
-        return [dict(r._mapping) for r in self._conn.execute(query)]
 
     def retention_by_topic(self, member_id: int) -> list[tuple[str, int, int]]:
         """(card_key, reviews, recalled) per card, non-voided; services group by topic."""
@@ -304,53 +225,3 @@ class Reviews:
             card_states.c.reps > 0,
         )
         return int((self._conn.execute(query)).scalar_one())
-
-
-class Quizzes:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def start(self, member_id: int, topic: str | None, card_keys: list[str], now: datetime) -> int:
-        result = self._conn.execute(
-            quiz_sessions.insert().values(
-                member_id=member_id,
-                topic=topic,
-                card_keys="\n".join(card_keys),
-                position=0,
-                shown=False,
-                grades="",
-                status="open",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
-
-    def get(self, quiz_id: int) -> QuizRow | None:
-        row = self._conn.execute(_QUIZ, {"id": quiz_id}).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return QuizRow(
-            id=m["id"],
-            member_id=m["member_id"],
-            topic=m["topic"],
-            card_keys=tuple(m["card_keys"].split("\n")),
-            position=m["position"],
-            shown=m["shown"],
-            grades=tuple(Grade(int(g)) for g in m["grades"] if g.isdigit()),
-            status=m["status"],
-        )
-
-    def save(self, quiz: QuizRow, now: datetime) -> None:
-        row = {
-            "b_id": quiz.id,
-            "position": quiz.position,
-            "shown": quiz.shown,
-            "grades": "".join(str(int(g)) for g in quiz.grades),
-            "status": quiz.status,
-            "updated_at": now,
-        }
-        self._conn.execute(_SAVE_QUIZ, row)

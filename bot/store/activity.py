@@ -1,4 +1,4 @@
-"""Queries on activity (points and kept days), weekly totals, streak audit and events."""
+"""Queries on activity (points and kept days) and the weekly totals."""
 
 from __future__ import annotations
 
@@ -8,16 +8,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
-from bot.ports.records import WeekRow
 from bot.store.convert import execute_row, ignoring
-from bot.store.tables import (
-    activity,
-    channel_members,
-    members,
-    processed_events,
-    streak_audit,
-    weekly_points,
-)
+from bot.store.tables import activity, channel_members, members, weekly_points
 
 _ACTIVITY_KEY = (
     (activity.c.member_id == bindparam("m"))
@@ -67,11 +59,6 @@ def _channel_week(*columns: Any) -> Any:
     )
 
 
-_WEEK_TABLE = _channel_week(
-    members.c.id, members.c.name, weekly_points.c.points, weekly_points.c.on_time_reviews
-)
-
-
 def _top(score: Any) -> Any:
     """Members of a channel whose ``score`` reaches the n-th best (ties kept), best first."""
     base = _channel_week(members.c.name, score.label("score")).where(score > 0)
@@ -87,11 +74,6 @@ def _top(score: Any) -> Any:
 
 _TOP_POINTS = _top(weekly_points.c.points)
 _TOP_ON_TIME = _top(weekly_points.c.on_time_reviews)
-_REPAIRS = (
-    select(streak_audit.c.effective_date, streak_audit.c.new_value)
-    .where(streak_audit.c.channel_id == bindparam("c"), streak_audit.c.member_id == bindparam("m"))
-    .order_by(streak_audit.c.id)
-)
 
 
 class Activity:
@@ -99,9 +81,6 @@ class Activity:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    def earned(self, member_id: int, local_date: date, kind: str) -> int:
-        return self.earned_by_kind(member_id, local_date, [kind])[kind]
 
     def earned_by_kind(self, member_id: int, local_date: date, kinds: list[str]) -> dict[str, int]:
         """Points each kind earned on a day (one query for several kinds)."""
@@ -151,11 +130,6 @@ class Activity:
     def week_points(self, member_id: int, week: date) -> int:
         return int(self._conn.execute(_WEEK, {"m": member_id, "w": week}).scalar_one_or_none() or 0)
 
-    def week_table(self, channel_id: int, week: date) -> list[WeekRow]:
-        """This week's totals of the channel's members (pre-aggregated; one indexed join)."""
-        rows = self._conn.execute(_WEEK_TABLE, {"c": channel_id, "w": week})
-        return [WeekRow(int(i), n, int(p), int(o)) for i, n, p, o in rows]
-
     def week_top(
         self, channel_id: int, week: date, places: int, *, on_time: bool = False
     ) -> list[tuple[str, int]]:
@@ -166,68 +140,3 @@ class Activity:
         query = _TOP_ON_TIME if on_time else _TOP_POINTS
         rows = self._conn.execute(query, {"c": channel_id, "w": week, "n": places})
         return [(name, int(score)) for name, score in rows]
-
-    def for_member(self, member_id: int) -> list[dict[str, Any]]:
-        query = select(activity).where(activity.c.member_id == member_id).order_by(activity.c.id)
-        return [dict(r._mapping) for r in self._conn.execute(query)]
-
-
-class StreakAudit:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def record(
-        self,
-        channel_id: int,
-        member_id: int,
-        *,
-        effective_date: date,
-        old: int,
-        new: int,
-        actor: str,
-        reason: str,
-        now: datetime,
-    ) -> None:
-        self._conn.execute(
-            streak_audit.insert().values(
-                channel_id=channel_id,
-                member_id=member_id,
-                effective_date=effective_date,
-                old_value=old,
-                new_value=new,
-                actor=actor,
-                reason=reason,
-                created_at=now,
-            )
-        )
-
-    def repairs(self, channel_id: int, member_id: int) -> dict[date, int]:
-        """The last repair per effective date (later repairs of a day win)."""
-        rows = self._conn.execute(_REPAIRS, {"c": channel_id, "m": member_id})
-        return {row[0]: row[1] for row in rows}
-
-    def entries(self, channel_id: int) -> list[dict[str, Any]]:
-        query = (
-            select(streak_audit)
-            .where(streak_audit.c.channel_id == channel_id)
-            .order_by(streak_audit.c.id)
-        )
-        return [dict(r._mapping) for r in self._conn.execute(query)]
-
-
-class Events:
-    """Inbound platform events already handled: (platform, event id) is claimed once."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def claim(self, platform: str, event_id: str, now: datetime) -> bool:
-        row = {"platform": platform, "event_id": event_id, "received_at": now}
-        build = ignoring(processed_events)
-        return execute_row(self._conn, "events.claim", build, processed_events, row) == 1
-
-    def prune(self, before: datetime) -> int:
-        result = self._conn.execute(
-            delete(processed_events).where(processed_events.c.received_at < before)
-        )
-        return int(result.rowcount)

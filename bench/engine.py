@@ -129,7 +129,7 @@ class World:
 
         await store.write(seed)
         while await self.study.followups.send_due():
-            pass  # batches of 5 per member, 1,000 due cards per tick, 10 a day per member
+            pass  # one batch of 5 per member: an unopened batch holds the next
         by_ref = {f"U{n}": self.member(n) for n in range(MEMBERS)}
         self.followups = [
             (by_ref[user], m.buttons[0].action.split(":")[2]) for user, m, _ in self.chat.dms

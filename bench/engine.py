@@ -421,6 +421,10 @@ async def big_queries(tmp: Path, card_rows: int, point_rows: int) -> tuple[float
             Deps(store, Chats(), FakeClock(START), library_study.decks, Srs(fuzz=False), Policy())
         )
 
+        # As the running bot keeps them: the hourly roll-over folds every streak cache up
+        # to yesterday, so a leaderboard reads only the days since (not two months each).
+        await study.streaks.roll_over()
+
         async def leaderboard() -> None:
             row = await store.read(lambda tx: tx.channels.get(channel))
             assert row is not None

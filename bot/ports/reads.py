@@ -150,6 +150,10 @@ class ActivityReader(Protocol):
 
     def kept_days(self, member_id: int, since: date) -> set[date]: ...
 
+    def kept_days_in(self, channel_id: int) -> dict[int, set[date]]:
+        """Each member of the channel: kept days since their streak was last folded."""
+        ...
+
     def total_points(self, member_id: int) -> int: ...
 
     def week_points(self, member_id: int, week: date) -> int: ...
@@ -158,6 +162,10 @@ class ActivityReader(Protocol):
 class StreakAuditReader(Protocol):
     def repairs(self, channel_id: int, member_id: int) -> dict[date, int]:
         """The last repair per effective date (later repairs of a day win)."""
+        ...
+
+    def repairs_in(self, channel_id: int) -> dict[int, dict[date, int]]:
+        """``repairs`` of every member of the channel, by member."""
         ...
 
 

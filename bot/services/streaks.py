@@ -49,19 +49,41 @@ class Streaks(Service):
         self, tx: ReadTx, channel: ChannelRow, membership: MembershipRow
     ) -> tuple[StreakState, int]:
         """The state folded through yesterday, and the number to show today."""
-        today = self.today(channel, membership)
         history = self.history(tx, channel, membership, membership.streak.evaluated_through)
+        return self._folded(channel, membership, history)
+
+    def _folded(
+        self, channel: ChannelRow, membership: MembershipRow, history: StreakHistory
+    ) -> tuple[StreakState, int]:
+        today = self.today(channel, membership)
         state = advance(membership.streak, history, today - timedelta(days=1))
         return state, shown(state, today, history)
 
     def shown_in(self, tx: ReadTx, channel: ChannelRow) -> list[tuple[str, int]]:
         """(name, streak shown today) of every member of the channel with a streak: the
-        same number ``/study streak`` gives each of them."""
-        shown_now = (
-            (m.member.name, self.current(tx, channel, m)[1])
-            for m in tx.members.memberships(channel_id=channel.id)
-        )
-        return [(name, value) for name, value in shown_now if value > 0]
+        same number ``/study streak`` gives each of them (``current``), with the history
+        of all members read in three queries instead of three per member."""
+        memberships = tx.members.memberships(channel_id=channel.id)
+        if not memberships:
+            return []
+        kept = tx.activity.kept_days_in(channel.id)
+        repairs = tx.audit.repairs_in(channel.id)
+        firsts = {m.member.id: _first_day(m) for m in memberships}
+        forgiven = tx.posts.forgiven_dates(channel.id, min(firsts.values()))
+        found = []
+        for m in memberships:
+            first = firsts[m.member.id]
+            history = StreakHistory(
+                start=m.joined_on,
+                required_weekdays=channel.settings.days,
+                kept=frozenset(d for d in kept.get(m.member.id, ()) if d >= first),
+                forgiven=frozenset(d for d in forgiven if d >= first),
+                repairs=repairs.get(m.member.id, {}),
+            )
+            value = self._folded(channel, m, history)[1]
+            if value > 0:
+                found.append((m.member.name, value))
+        return found
 
     def refold(self, tx: Tx, channel: ChannelRow, since: date) -> int:
         """After days from ``since`` on became forgiven (marked missed or skipped late,
@@ -160,3 +182,9 @@ class Streaks(Service):
             if ref in (m.member.user_ref, m.member.name) or ref.lower() == m.member.name.lower():
                 return m
         raise NotFound(f"No member {who!r} has studied in this channel yet.")
+
+
+def _first_day(membership: MembershipRow) -> date:
+    """Where a member's history is read from: after what their cached streak folded."""
+    through = membership.streak.evaluated_through
+    return max(membership.joined_on, through) if through else membership.joined_on

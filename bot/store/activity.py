@@ -26,6 +26,19 @@ _EARNED_BY_KIND = (
     .group_by(activity.c.kind)
 )
 _FIND_ACTIVITY = select(activity.c.points).where(_ACTIVITY_KEY)
+_KEPT_IN_CHANNEL = (
+    select(activity.c.member_id, activity.c.local_date)
+    .join(channel_members, channel_members.c.member_id == activity.c.member_id)
+    .where(
+        channel_members.c.channel_id == bindparam("c"),
+        activity.c.keeps_day,
+        # From where each member's streak cache was folded to (a superset: the caller
+        # cuts each member's days at their own start).
+        activity.c.local_date
+        >= func.coalesce(channel_members.c.streak_through, channel_members.c.joined_on),
+    )
+    .distinct()
+)
 _DELETE_ACTIVITY = delete(activity).where(_ACTIVITY_KEY)
 _KEPT_DAYS = (
     select(activity.c.local_date)
@@ -123,6 +136,14 @@ class Activity:
 
     def kept_days(self, member_id: int, since: date) -> set[date]:
         return {r[0] for r in self._conn.execute(_KEPT_DAYS, {"m": member_id, "since": since})}
+
+    def kept_days_in(self, channel_id: int) -> dict[int, set[date]]:
+        """Each member of the channel: their kept days since their streak was last folded
+        (or since they joined), in one query."""
+        found: dict[int, set[date]] = {}
+        for member_id, day in self._conn.execute(_KEPT_IN_CHANNEL, {"c": channel_id}):
+            found.setdefault(member_id, set()).add(day)
+        return found
 
     def total_points(self, member_id: int) -> int:
         return int(self._conn.execute(_TOTAL, {"m": member_id}).scalar_one())

@@ -14,6 +14,11 @@ _REPAIRS = (
     .where(streak_audit.c.channel_id == bindparam("c"), streak_audit.c.member_id == bindparam("m"))
     .order_by(streak_audit.c.id)
 )
+_CHANNEL_REPAIRS = (
+    select(streak_audit.c.member_id, streak_audit.c.effective_date, streak_audit.c.new_value)
+    .where(streak_audit.c.channel_id == bindparam("c"))
+    .order_by(streak_audit.c.id)
+)
 
 
 class StreakAudit:
@@ -49,3 +54,10 @@ class StreakAudit:
         """The last repair per effective date (later repairs of a day win)."""
         rows = self._conn.execute(_REPAIRS, {"c": channel_id, "m": member_id})
         return {row[0]: row[1] for row in rows}
+
+    def repairs_in(self, channel_id: int) -> dict[int, dict[date, int]]:
+        """``repairs`` of every member of the channel, in one query."""
+        found: dict[int, dict[date, int]] = {}
+        for member_id, day, value in self._conn.execute(_CHANNEL_REPAIRS, {"c": channel_id}):
+            found.setdefault(member_id, {})[day] = value
+        return found

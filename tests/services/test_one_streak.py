@@ -9,14 +9,14 @@ import json
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.models import Actor
-from bot.core.streaks import advance
+from bot.core.streaks import StreakState, advance
 from bot.decks import DeckLibrary
 from bot.services.policy import Policy, default_channel_settings
 from bot.services.study import StudyBot
@@ -133,3 +133,87 @@ async def agree(study: StudyBot, store: SqlStore, members: dict[str, Actor], wor
                         replayed.best,
                         replayed.freezes,
                     ), who.name
+
+
+async def test_the_leaderboards_batch_read_matches_each_members_own_read(
+    store: SqlStore, chat: FakeChat, clock: FakeClock, library: DeckLibrary, world: World
+) -> None:
+    """Caches never folded, folded days ago, repairs and days the bot missed: the streak
+    column of the leaderboard (three queries for the channel) is, member by member, what
+    ``current`` (three queries each) gives."""
+    study = make_study(
+        store,
+        chat,
+        clock,
+        library,
+        Policy(defaults=default_channel_settings("Europe/Berlin"), admins=frozenset({"admin"})),
+    )
+    clock.set(MONDAY)
+    await run(study, world.admin, world.channel, "/study setup days=daily")
+    start = MONDAY.date()
+    with sync_tx(store) as tx:
+        channel = tx.channels.find("fake", "T1", "C1")
+        assert channel is not None
+        ids = [
+            tx.members.ensure("fake", "T1", f"U{n}", name, None, MONDAY).id
+            for n, name in enumerate(("Ann", "Ben", "Cat", "Dan"))
+        ]
+        for member_id in ids:
+            tx.members.join(channel.id, member_id, start)
+        kept_on = {  # Ann misses only the days the bot was down; Dan never studies
+            ids[0]: [n for n in range(12) if n not in (4, 9)],
+            ids[1]: list(range(12)),
+            ids[2]: list(range(12)),
+        }
+        for member_id, numbers in kept_on.items():
+            for n in numbers:
+                tx.activity.add(
+                    member_id,
+                    "answer",
+                    f"p{n}",
+                    local_date=start + timedelta(days=n),
+                    points=1,
+                    keeps_day=True,
+                    now=MONDAY,
+                )
+        for n in range(12):
+            day = start + timedelta(days=n)
+            if n in (4, 9):  # the bot was down: those days are forgiven
+                tx.posts.claim(
+                    channel.id,
+                    day,
+                    card_key=None,
+                    topic=None,
+                    cycle=1,
+                    new_cycle=False,
+                    scheduled_for=MONDAY,
+                    token=f"t{n}",
+                    now=MONDAY,
+                    status="missed",
+                )
+        tx.members.save_streak(channel.id, ids[1], advance_to(start, 2))
+        tx.audit.record(
+            channel.id,
+            ids[2],
+            effective_date=start + timedelta(days=7),
+            old=8,
+            new=20,
+            actor="admin",
+            reason="test",
+            now=MONDAY,
+        )
+    clock.set(MONDAY + timedelta(days=12))
+    with sync_tx(store) as tx:
+        channel = tx.channels.find("fake", "T1", "C1")
+        assert channel is not None
+        one_by_one = [
+            (m.member.name, study.streaks.current(tx, channel, m)[1])
+            for m in tx.members.memberships(channel_id=channel.id)
+        ]
+        assert study.streaks.shown_in(tx, channel) == [(n, v) for n, v in one_by_one if v > 0]
+    assert dict(one_by_one) == {"Ann": 10, "Ben": 12, "Cat": 24, "Dan": 0}
+
+
+def advance_to(start: date, days: int) -> StreakState:
+    """A cache folded through ``start + days`` with a streak of ``days + 1``."""
+    return StreakState(days + 1, days + 1, 0, 0, start + timedelta(days=days))

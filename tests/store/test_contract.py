@@ -262,6 +262,54 @@ async def test_an_unopened_dm_is_told_apart_from_an_opened_or_older_one(
     assert not await unread(lambda tx: tx.followups.unread_since(member_id, None))
 
 
+async def test_a_channels_streak_history_reads_in_one_go_what_each_member_reads(
+    backend: SqlStore,
+) -> None:
+    """kept_days_in / repairs_in give, per member, what kept_days / repairs give from the
+    day each member's streak was folded to (the leaderboard reads them this way)."""
+    channel_id, alice = await channel_and_member(backend)
+    days = [DAY + timedelta(days=n) for n in range(6)]
+
+    def arrange(tx: Tx) -> int:
+        bob = tx.members.ensure("fake", "T1", "U2", "Bob", None, NOW).id
+        carol = tx.members.ensure("fake", "T1", "U3", "Carol", None, NOW).id  # not a member
+        for member_id in (alice, bob):
+            tx.members.join(channel_id, member_id, DAY)
+        for n, day in enumerate(days):
+            for member_id, keeps in ((alice, True), (bob, n % 2 == 0), (carol, True)):
+                tx.activity.add(
+                    member_id, "answer", f"p{n}", local_date=day, points=1, keeps_day=keeps, now=NOW
+                )
+        tx.members.save_streak(channel_id, bob, StreakState(1, 1, 0, 1, days[2]))
+        for value in (4, 7):  # the later repair of a day wins
+            tx.audit.record(
+                channel_id,
+                alice,
+                effective_date=days[1],
+                old=0,
+                new=value,
+                actor="a",
+                reason="r",
+                now=NOW,
+            )
+        return bob
+
+    bob = await backend.write(arrange)
+
+    def look(tx: Tx) -> tuple[dict[int, set[date]], dict[int, dict[date, int]], set[date]]:
+        return (
+            tx.activity.kept_days_in(channel_id),
+            tx.audit.repairs_in(channel_id),
+            (tx.activity.kept_days(bob, days[2])),
+        )
+
+    kept, repairs, bob_alone = await backend.read(look)
+    assert set(kept) == {alice, bob}  # Carol is not in the channel
+    assert kept[alice] == set(days)
+    assert kept[bob] == bob_alone == {days[2], days[4]}  # from where his streak was folded
+    assert repairs == {alice: {days[1]: 7}}
+
+
 RACE_TRIALS = 50
 CAP = 30
 

@@ -41,12 +41,23 @@ WRITE = "studybot_write"
 T = TypeVar("T")
 
 
+GROUP_LIMIT = 100
+"""Most units of work one SQLite transaction commits together (group commit)."""
+
+
 class Runner(Protocol):
     async def run(
-        self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
+        self,
+        fn: Callable[[Connection], T],
+        *,
+        write: bool,
+        serializable: bool = True,
+        grouped: bool = False,
     ) -> T:
         """``serializable=False``: a write at READ COMMITTED (PostgreSQL only), for a unit
-        that waits on a lock and must then see what the lock's holder committed."""
+        that waits on a lock and must then see what the lock's holder committed.
+        ``grouped``: the unit may share its commit with others waiting (SQLite; each in
+        a savepoint of its own, docs/adr/0012-group-commit.md)."""
         ...
 
     async def close(self) -> None: ...
@@ -187,6 +198,12 @@ class SqliteRunner:
             hide_parameters=True,  # errors and logs never quote member text
         )
 
+        self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._waiting_lock = threading.Lock()
+        self._busy = 0
+        """Units running on their own (the writer was idle when they came)."""
+        self._flushes: set[asyncio.Future[None]] = set()
+
         @event.listens_for(self.engine, "begin")
         def _on_begin(conn: Connection) -> None:
             immediate = conn.get_execution_options().get(WRITE, False)
@@ -224,11 +241,85 @@ class SqliteRunner:
             return fn(conn)
 
     async def run(
-        self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
+        self,
+        fn: Callable[[Connection], T],
+        *,
+        write: bool,
+        serializable: bool = True,
+        grouped: bool = False,
     ) -> T:
-        # aiosqlite's queue runs ``_unit`` on the thread that owns the sqlite3 connection.
+        if not (write and grouped):
+            return await self._direct(fn, write)
+        with self._waiting_lock:
+            # An idle writer runs the unit at once; a busy one collects it for a group.
+            alone = not self._busy and not self._waiting
+            if alone:
+                self._busy += 1
+            else:
+                future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+                self._waiting.append((fn, future))
+                first = len(self._waiting) == 1
+        if alone:
+            try:
+                return await self._direct(fn, write)
+            finally:
+                with self._waiting_lock:
+                    self._busy -= 1
+        if first:  # otherwise a flush already queued takes this unit along
+            self._schedule_flush()
+        return await future
+
+    async def _direct(self, fn: Callable[[Connection], T], write: bool) -> T:
+        # aiosqlite's queue runs ``_unit`` on the thread that owns the connection.
         result: T = await self._aio._execute(self._unit, fn, write)  # type: ignore[no-untyped-call]
         return result
+
+    def _schedule_flush(self) -> None:
+        flush = asyncio.ensure_future(self._flush())
+        self._flushes.add(flush)
+        flush.add_done_callback(self._flushes.discard)
+
+    async def _flush(self) -> None:
+        done = await self._aio._execute(self._group)  # type: ignore[no-untyped-call]
+        for future, ok, value in done:
+            if not future.done():  # its caller may have been cancelled meanwhile
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+        with self._waiting_lock:
+            more = bool(self._waiting)
+        if more:  # more arrived than one group takes
+            self._schedule_flush()
+
+    def _group(self) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+        """On the connection's thread: the waiting units in one transaction, each in a
+        savepoint, so one that fails is undone alone; one commit for all of them."""
+        with self._waiting_lock:
+            batch, self._waiting = self._waiting[:GROUP_LIMIT], self._waiting[GROUP_LIMIT:]
+        if len(batch) == 1:  # alone: its own transaction (no savepoint to pay for)
+            fn, future = batch[0]
+            try:
+                return [(future, True, self._unit(fn, True))]
+            except BaseException as exc:
+                return [(future, False, exc)]
+        done: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            if self._conn is None:
+                self._conn = self.engine.connect()
+            conn = self._conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                for fn, future in batch:
+                    try:
+                        with conn.begin_nested():
+                            done.append((future, True, fn(conn)))
+                    except Exception as exc:
+                        done.append((future, False, exc))
+        except BaseException as exc:  # the commit failed: nothing of the group was kept
+            kept = {id(f) for f, _, _ in done}
+            lost = [(f, False, exc) for _, f in batch if id(f) not in kept]
+            return [(f, False, v if not ok else exc) for f, ok, v in done] + lost
+        return done
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -253,7 +344,12 @@ class ThreadPoolRunner:
         self._idle.set()
 
     async def run(
-        self, fn: Callable[[Connection], T], *, write: bool, serializable: bool = True
+        self,
+        fn: Callable[[Connection], T],
+        *,
+        write: bool,
+        serializable: bool = True,
+        grouped: bool = False,
     ) -> T:
         return await asyncio.to_thread(self._unit, fn, write, serializable)
 

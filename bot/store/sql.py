@@ -144,6 +144,7 @@ class SqlStore:
                 functools.partial(self._unit, fn),
                 write=True,
                 serializable=serializable,
+                grouped=True,
             )
         except Exception as exc:
             if self.watch is not None:

@@ -23,21 +23,6 @@ from bot.store.claims import INTENT, POSTED, Claims
 from bot.store.tables import channels, daily_posts
 
 
-def _newest(*where: Any) -> Any:
-    return select(daily_posts).where(*where).order_by(daily_posts.c.id.desc()).limit(1)
-
-
-_CHANNEL = daily_posts.c.channel_id == bindparam("c")
-_BY_ID = _newest(daily_posts.c.id == bindparam("id"))
-_ON_DATE = _newest(_CHANNEL, daily_posts.c.local_date == bindparam("d"))
-_BY_THREAD = _newest(
-    _CHANNEL,
-    or_(daily_posts.c.thread_ref == bindparam("t"), daily_posts.c.message_ref == bindparam("t")),
-)
-_BY_REVEAL = _newest(_CHANNEL, daily_posts.c.reveal_ref == bindparam("r"))
-_LATEST = _newest(_CHANNEL, daily_posts.c.status == POSTED)
-
-
 def _in_channel(*where: Any) -> Any:
     """A post with its channel, found by the channel's platform reference (one query)."""
     return (

@@ -34,11 +34,12 @@ class Streaks(Service):
     ) -> StreakHistory:
         start = membership.joined_on
         first = max(start, since) if since else start
-        return StreakHistory(
-            start=start,
-            required_weekdays=channel.settings.days,
-            kept=frozenset(tx.activity.kept_days(membership.member.id, first)),
-            forgiven=frozenset(tx.posts.forgiven_dates(channel.id, first)),
+        return _history(
+            channel,
+            membership,
+            first,
+            kept=tx.activity.kept_days(membership.member.id, first),
+            forgiven=tx.posts.forgiven_dates(channel.id, first),
             repairs=tx.audit.repairs(channel.id, membership.member.id),
         )
 
@@ -72,12 +73,12 @@ class Streaks(Service):
         forgiven = tx.posts.forgiven_dates(channel.id, min(firsts.values()))
         found = []
         for m in memberships:
-            first = firsts[m.member.id]
-            history = StreakHistory(
-                start=m.joined_on,
-                required_weekdays=channel.settings.days,
-                kept=frozenset(d for d in kept.get(m.member.id, ()) if d >= first),
-                forgiven=frozenset(d for d in forgiven if d >= first),
+            history = _history(
+                channel,
+                m,
+                firsts[m.member.id],
+                kept=kept.get(m.member.id, set()),
+                forgiven=forgiven,
                 repairs=repairs.get(m.member.id, {}),
             )
             value = self._folded(channel, m, history)[1]
@@ -188,3 +189,22 @@ def _first_day(membership: MembershipRow) -> date:
     """Where a member's history is read from: after what their cached streak folded."""
     through = membership.streak.evaluated_through
     return max(membership.joined_on, through) if through else membership.joined_on
+
+
+def _history(
+    channel: ChannelRow,
+    membership: MembershipRow,
+    first: date,
+    *,
+    kept: set[date],
+    forgiven: set[date],
+    repairs: dict[date, int],
+) -> StreakHistory:
+    """A member's history in a channel from ``first`` on (days before it are dropped)."""
+    return StreakHistory(
+        start=membership.joined_on,
+        required_weekdays=channel.settings.days,
+        kept=frozenset(d for d in kept if d >= first),
+        forgiven=frozenset(d for d in forgiven if d >= first),
+        repairs=repairs,
+    )
